@@ -1,0 +1,145 @@
+"""Answer extraction: the smallest self-sufficient extracts from the best passages, and a confidence.
+
+Every unit (sentence, bullet, table row, FAQ answer) of the top passages is scored against the
+question by meaning (its own embedding) and by words (IDF-weighted share of the question's
+stems and character n-grams it contains). The best units become the answer, quoted verbatim.
+When the best unit is an FAQ question, the answer is that question's answer.
+
+The confidence is a logistic model over a few evidence features (see ``qa.calibration``); below
+``settings.abstain_below`` the briefing is said not to answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa import types as k
+from qa.calibration import Calibration
+from qa.indexing import LoadedIndex
+from qa.query import Query
+from qa.text import char_ngrams, word_tokens
+from qa.types import Extract, Passage, Unit
+
+PASSAGES_SEARCHED = 3
+# Prior for units of the 1st, 2nd, 3rd passage: fusion already weighed all rankers.
+RANK_PRIOR = (0.12, 0.05, 0.0)
+SECOND_EXTRACT_RATIO = 0.92
+
+
+@dataclass(frozen=True)
+class ScoredUnit:
+    passage: Passage
+    unit: Unit
+    score: float
+    dense: float
+    word_coverage: float
+    gram_coverage: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    extracts: tuple[Extract, ...]
+    confidence: float
+    features: dict[str, float]
+
+
+def term_weights(query: Query, index: LoadedIndex) -> dict[str, float]:
+    """IDF of each distinct query stem; stems absent from the corpus weigh the most."""
+    return {t: index.lexical.idf("words", t) for t in dict.fromkeys(query.words)}
+
+
+def coverage(weights: dict[str, float], tokens: set[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in tokens) / total if total else 0.0
+
+
+def gram_coverage(query_grams: set[str], text: str) -> float:
+    return len(query_grams & set(char_ngrams(text))) / len(query_grams) if query_grams else 0.0
+
+
+def _unit_text(index: LoadedIndex, doc: str, unit: Unit) -> str:
+    text = index.documents[doc][unit.start : unit.end]
+    if unit.context is not None and unit.kind == k.TABLE_ROW:
+        # A row means little without its column names.
+        text = index.documents[doc][unit.context.start : unit.context.end] + "\n" + text
+    return text
+
+
+def score_units(index: LoadedIndex, query: Query, query_vector: np.ndarray, passages: list[Passage]) -> list[ScoredUnit]:
+    weights = term_weights(query, index)
+    query_grams = set(query.chargrams)
+    scored = []
+    for position, passage in enumerate(passages[:PASSAGES_SEARCHED]):
+        chunk = passage.chunk
+        first = int(index.unit_offset[chunk.id])
+        sims = index.unit_vectors[first : first + len(chunk.units)] @ query_vector
+        for unit, sim in zip(chunk.units, sims, strict=True):
+            text = _unit_text(index, chunk.doc, unit)
+            words = coverage(weights, set(word_tokens(text)))
+            grams = gram_coverage(query_grams, text)
+            score = 0.5 * float(sim) + 0.35 * words + 0.15 * grams + RANK_PRIOR[position]
+            scored.append(ScoredUnit(passage, unit, score, float(sim), words, grams))
+    scored.sort(key=lambda s: -s.score)
+    return scored
+
+
+def _extracts_for(index: LoadedIndex, best: ScoredUnit) -> list[Extract]:
+    chunk = best.passage.chunk
+    if best.unit.kind == k.FAQ_QUESTION:
+        units = [u for u in chunk.units if u.kind == k.FAQ_ANSWER] or [best.unit]
+    else:
+        units = [best.unit]
+    doc_text = index.documents[chunk.doc]
+    return [
+        Extract(
+            text=doc_text[u.start : u.end], doc=chunk.doc, start=u.start, end=u.end, section=chunk.section,
+            passage=best.passage.rank, score=round(best.score, 4), context=u.context if u.kind == k.TABLE_ROW else None,
+            context_text=doc_text[u.context.start : u.context.end] if u.kind == k.TABLE_ROW and u.context else "",
+        )
+        for u in units
+    ]
+
+
+def features(index: LoadedIndex, query: Query, passages: list[Passage], best: ScoredUnit | None) -> dict[str, float]:
+    if not passages or best is None:
+        return dict.fromkeys(Calibration.FEATURES, 0.0)
+    top = passages[0].chunk
+    weights = term_weights(query, index)
+    return {
+        "fused": passages[0].score,
+        "passage_words": coverage(weights, set(word_tokens(top.index_text))),
+        "passage_grams": gram_coverage(set(query.chargrams), top.index_text),
+        "unit_dense": best.dense,
+        "unit_words": best.word_coverage,
+        "unknown_share": len(query.unknown) / max(1, len(set(query.words)) + len(query.unknown)),
+    }
+
+
+def extract_answer(
+    index: LoadedIndex,
+    query: Query,
+    query_vector: np.ndarray,
+    passages: list[Passage],
+    calibration: Calibration,
+    max_extracts: int,
+) -> Answer:
+    scored = score_units(index, query, query_vector, passages)
+    best = scored[0] if scored else None
+    feats = features(index, query, passages, best)
+    confidence = calibration.probability(feats) if best is not None else 0.0
+    if best is None:
+        return Answer((), 0.0, feats)
+    extracts = _extracts_for(index, best)
+    for other in scored[1:]:
+        if len(extracts) >= max_extracts or other.score < SECOND_EXTRACT_RATIO * best.score:
+            break
+        if other.unit.kind in (k.FAQ_QUESTION, k.FAQ_ANSWER) or any(_overlaps(e, other) for e in extracts):
+            continue
+        extracts.extend(_extracts_for(index, other))
+    return Answer(tuple(extracts[:max_extracts]), confidence, feats)
+
+
+def _overlaps(extract: Extract, other: ScoredUnit) -> bool:
+    return extract.doc == other.passage.chunk.doc and other.unit.start < extract.end and extract.start < other.unit.end

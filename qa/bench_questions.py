@@ -1,0 +1,86 @@
+"""Question files for the benchmark: JSONL, one question a line, validated against the corpus.
+
+Each line: ``{"id": str, "question": str, "evidence": [str, ...], "type": str (optional)}``.
+``evidence`` holds verbatim substrings of the corpus that answer the question (any one
+suffices); an empty list means the briefing does not answer and the system must abstain.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class QuestionFileError(ValueError):
+    """A question file problem; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class EvidenceSpan:
+    doc: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class BenchQuestion:
+    id: str
+    question: str
+    evidence: tuple[str, ...]
+    type: str
+    spans: tuple[EvidenceSpan, ...]  # every occurrence of every evidence string in the corpus
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.evidence)
+
+
+def load_questions(path: Path, documents: dict[str, str]) -> list[BenchQuestion]:
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuestionFileError(f"{path}: cannot be read ({exc})") from exc
+    questions: list[BenchQuestion] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise QuestionFileError(f"{where}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(item, dict):
+            raise QuestionFileError(f"{where}: expected a JSON object")
+        qid, question, evidence = item.get("id"), item.get("question"), item.get("evidence")
+        qtype = item.get("type", "untyped")
+        if not isinstance(qid, str) or not qid:
+            raise QuestionFileError(f"{where}: 'id' must be a non-empty string")
+        if qid in seen:
+            raise QuestionFileError(f"{where}: duplicate id {qid!r}")
+        if not isinstance(question, str) or not question.strip():
+            raise QuestionFileError(f"{where}: 'question' must be a non-empty string")
+        if not isinstance(evidence, list) or not all(isinstance(e, str) and e for e in evidence):
+            raise QuestionFileError(f"{where}: 'evidence' must be a list of non-empty strings")
+        if not isinstance(qtype, str):
+            raise QuestionFileError(f"{where}: 'type' must be a string")
+        spans = []
+        for text in evidence:
+            found = [EvidenceSpan(doc, s, s + len(text)) for doc, body in documents.items() for s in _find_all(body, text)]
+            if not found:
+                raise QuestionFileError(f"{where}: evidence not found verbatim in the corpus: {text[:80]!r}")
+            spans.extend(found)
+        seen.add(qid)
+        questions.append(BenchQuestion(qid, question, tuple(evidence), qtype, tuple(spans)))
+    if not questions:
+        raise QuestionFileError(f"{path}: no questions")
+    return questions
+
+
+def _find_all(body: str, text: str) -> list[int]:
+    starts, position = [], body.find(text)
+    while position >= 0:
+        starts.append(position)
+        position = body.find(text, position + 1)
+    return starts

@@ -1,0 +1,79 @@
+"""The lexical indexes: BM25 (bm25s) over French word stems and over character n-grams.
+
+Two analyzers over the same chunks: stems match inflected French words exactly
+("négociations" / "négociation"); character n-grams forgive typos, missing accents and
+French/English cognates ("security" / "sécurité"). Saved as JSON and NumPy by bm25s.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from qa.text import char_ngrams, content_words, word_tokens
+
+ANALYZERS: dict[str, Callable[[str], list[str]]] = {"words": word_tokens, "chargrams": char_ngrams}
+VOCABULARY_FILE = "vocabulary.json"
+
+
+@dataclass
+class LexicalIndex:
+    fields: dict[str, bm25s.BM25]
+    # Folded surface words of the corpus with their counts: the dictionary for spelling correction.
+    vocabulary: dict[str, int]
+
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        fields = {}
+        for name, analyze in ANALYZERS.items():
+            bm25 = bm25s.BM25()
+            # An empty token list would make bm25s fail; "" is its own empty-token convention.
+            bm25.index([analyze(t) or [""] for t in texts], show_progress=False)
+            fields[name] = bm25
+        vocabulary = Counter(w for t in texts for w in content_words(t))
+        return cls(fields=fields, vocabulary=dict(vocabulary))
+
+    @property
+    def n_docs(self) -> int:
+        return int(next(iter(self.fields.values())).scores["num_docs"])
+
+    def scores(self, field: str, tokens: list[str]) -> np.ndarray:
+        bm25 = self.fields[field]
+        ids = bm25.get_tokens_ids([t for t in tokens if t])
+        if not ids:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        return np.asarray(bm25.get_scores_from_ids(ids), dtype=np.float32)
+
+    def postings(self, field: str, token: str) -> np.ndarray:
+        """Ids of the chunks that contain token."""
+        bm25 = self.fields[field]
+        token_id = bm25.vocab_dict.get(token)
+        if token_id is None:
+            return np.zeros(0, dtype=np.int64)
+        indptr = bm25.scores["indptr"]
+        return np.asarray(bm25.scores["indices"][indptr[token_id] : indptr[token_id + 1]])
+
+    def idf(self, field: str, token: str) -> float:
+        df = len(self.postings(field, token))
+        return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
+
+    def save(self, directory: Path) -> None:
+        for name, bm25 in self.fields.items():
+            bm25.save(str(directory / f"bm25-{name}"), allow_pickle=False)
+        (directory / VOCABULARY_FILE).write_text(json.dumps(self.vocabulary, ensure_ascii=False), "utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex:
+        fields = {
+            name: bm25s.BM25.load(str(directory / f"bm25-{name}"), load_corpus=False, allow_pickle=False)
+            for name in ANALYZERS
+        }
+        vocabulary = json.loads((directory / VOCABULARY_FILE).read_text("utf-8"))
+        return cls(fields=fields, vocabulary=vocabulary)

@@ -1,0 +1,110 @@
+"""Hybrid retrieval: four rankers over the chunks, fused by weighted reciprocal rank.
+
+Rankers:
+- ``words``: BM25 over French stems (exact vocabulary, inflection-aware);
+- ``chargrams``: BM25 over character n-grams (typos, accents, cognates);
+- ``dense``: cosine between the question and each chunk's embedding (FAISS);
+- ``units``: best cosine between the question and any sentence/bullet/row of the chunk, which
+  keeps one precise sentence from being diluted in a long paragraph.
+
+Reciprocal-rank fusion needs no score calibration between rankers, which matters here: the
+English MiniLM gives French texts compressed, noisy cosines while BM25 scores are unbounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa import vector_index
+from qa.indexing import LoadedIndex
+from qa.query import Query
+from qa.types import Passage
+
+# Above this many units, unit similarities are computed for the other rankers' candidates only.
+FULL_UNIT_SCAN_LIMIT = 50_000
+
+
+@dataclass(frozen=True)
+class Rankings:
+    """Each ranker's ordered chunk ids (best first) and raw scores, before fusion."""
+
+    order: dict[str, np.ndarray]
+    scores: dict[str, dict[int, float]]
+
+
+def rank(index: LoadedIndex, query: Query, query_vector: np.ndarray, weights: dict[str, float], depth: int) -> Rankings:
+    order: dict[str, np.ndarray] = {}
+    scores: dict[str, dict[int, float]] = {}
+    for field, tokens in (("words", query.words), ("chargrams", query.chargrams)):
+        if weights.get(field):
+            raw = index.lexical.scores(field, tokens)
+            top = _top(raw, depth)
+            order[field] = top
+            scores[field] = {int(i): float(raw[i]) for i in top}
+    if weights.get("dense"):
+        sims, ids = vector_index.search(index.dense, query_vector, depth)
+        order["dense"] = ids
+        scores["dense"] = {int(i): float(s) for i, s in zip(ids, sims, strict=True)}
+    if weights.get("units") and len(index.unit_vectors):
+        best = unit_best_similarity(index, query_vector, _candidates(order, len(index.chunks), index))
+        ids = np.array(sorted(best, key=best.__getitem__, reverse=True)[:depth], dtype=np.int64)
+        order["units"] = ids
+        scores["units"] = {int(i): best[int(i)] for i in ids}
+    return Rankings(order=order, scores=scores)
+
+
+def _top(raw: np.ndarray, depth: int) -> np.ndarray:
+    positive = np.flatnonzero(raw > 0)
+    if len(positive) > depth:
+        positive = positive[np.argpartition(-raw[positive], depth)[:depth]]
+    return positive[np.argsort(-raw[positive], kind="stable")]
+
+
+def _candidates(order: dict[str, np.ndarray], n_chunks: int, index: LoadedIndex) -> np.ndarray:
+    if len(index.unit_vectors) <= FULL_UNIT_SCAN_LIMIT or not order:
+        return np.arange(n_chunks)
+    return np.unique(np.concatenate(list(order.values())))
+
+
+def unit_best_similarity(index: LoadedIndex, query_vector: np.ndarray, chunk_ids: np.ndarray) -> dict[int, float]:
+    """Max cosine between the question and the units of each chunk, for the given chunks."""
+    best: dict[int, float] = {}
+    if len(chunk_ids) == len(index.chunks):
+        sims = index.unit_vectors @ query_vector
+        owners = index.unit_owner
+        per_chunk = np.full(len(index.chunks), -1.0, dtype=np.float32)
+        np.maximum.at(per_chunk, owners, sims)
+        return {int(i): float(s) for i, s in enumerate(per_chunk) if s > -1.0}
+    for cid in chunk_ids:
+        first = int(index.unit_offset[cid])
+        count = len(index.chunks[cid].units)
+        if count:
+            best[int(cid)] = float(np.max(index.unit_vectors[first : first + count] @ query_vector))
+    return best
+
+
+def fuse(rankings: Rankings, weights: dict[str, float], rrf_k: int) -> list[tuple[int, float, dict[str, int]]]:
+    """Weighted reciprocal-rank fusion; fused scores are scaled to [0, 1] (1: first for every ranker)."""
+    fused: dict[int, float] = {}
+    ranks: dict[int, dict[str, int]] = {}
+    for name, ids in rankings.order.items():
+        weight = weights.get(name, 0.0)
+        for position, cid in enumerate(ids, start=1):
+            cid = int(cid)
+            fused[cid] = fused.get(cid, 0.0) + weight / (rrf_k + position)
+            ranks.setdefault(cid, {})[name] = position
+    ceiling = sum(weights.get(name, 0.0) for name in rankings.order) / (rrf_k + 1) or 1.0
+    ordered = sorted(fused, key=lambda cid: (-fused[cid], cid))
+    return [(cid, fused[cid] / ceiling, ranks[cid]) for cid in ordered]
+
+
+def retrieve(
+    index: LoadedIndex, query: Query, query_vector: np.ndarray, weights: dict[str, float], rrf_k: int, depth: int
+) -> list[Passage]:
+    fused = fuse(rank(index, query, query_vector, weights, depth), weights, rrf_k)
+    return [
+        Passage(chunk=index.chunks[cid], rank=position, score=score, ranks=ranks)
+        for position, (cid, score, ranks) in enumerate(fused, start=1)
+    ]

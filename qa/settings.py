@@ -1,0 +1,100 @@
+"""One frozen settings object: CLI flags and environment variables map onto it.
+
+No other module reads the environment; they receive a `Settings`.
+
+>>> s = Settings.from_env({"BRIEFING_QA_INDEX": "/tmp/idx"})
+>>> str(s.index_dir)
+'/tmp/idx'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+
+# Environment variable -> settings field. Values are parsed with the field's type.
+ENV_VARS = {
+    "BRIEFING_QA_CORPUS": "corpus_dir",
+    "BRIEFING_QA_INDEX": "index_dir",
+    "BRIEFING_QA_MODEL": "model",
+    "BRIEFING_QA_ABSTAIN_BELOW": "abstain_below",
+    "BRIEFING_QA_ALLOWED_ORIGINS": "allowed_origins",
+    "BRIEFING_QA_API_TOKEN": "api_token",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    model: str = DEFAULT_MODEL
+
+    # Chunking: characters, inside one structural unit (see qa.chunking).
+    chunk_size: int = 700
+    chunk_overlap: int = 0
+
+    # Retrieval.
+    top_k: int = 5
+    candidates: int = 30
+    rrf_k: int = 20
+    # Weights of each ranked list in reciprocal-rank fusion.
+    fusion_weights: tuple[tuple[str, float], ...] = (
+        ("words", 1.0),
+        ("chargrams", 1.0),
+        ("dense", 0.5),
+        ("sentences", 1.0),
+    )
+
+    # Answering: below this confidence the reply says the briefing does not answer.
+    # Calibrated on the bundled question set by `briefing-qa bench --calibrate`.
+    abstain_below: float = 0.5
+    max_extracts: int = 2
+
+    # Serving.
+    allowed_origins: tuple[str, ...] = ()
+    api_token: str = ""
+
+    # Bumped whenever the index format or how it is derived changes, so old indexes rebuild.
+    index_format: int = 1
+
+    extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, then environment variables, then explicit overrides (CLI flags) that are not None."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        types = {f.name: f.type for f in fields(cls)}
+        for var, name in ENV_VARS.items():
+            if environ.get(var):
+                values[name] = _parse(types[name], environ[var])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for name in ("corpus_dir", "index_dir"):
+            if name in values:
+                values[name] = Path(str(values[name])).expanduser().resolve()
+        return replace(cls(), **values)
+
+    def fingerprint(self) -> dict[str, object]:
+        """What an index depends on besides the corpus: a change here rebuilds it."""
+        return {
+            "model": self.model,
+            "chunk_size": self.chunk_size,
+            "chunk_overlap": self.chunk_overlap,
+            "index_format": self.index_format,
+        }
+
+
+def _parse(type_name: object, raw: str) -> object:
+    name = str(type_name)
+    if "float" in name:
+        return float(raw)
+    if "int" in name and "tuple" not in name:
+        return int(raw)
+    if "tuple[str" in name:
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw

@@ -1,0 +1,81 @@
+"""Text normalisation shared by indexing and querying: accent folding, French tokens, character n-grams.
+
+Documents and questions go through the same functions, so a question typed without
+accents ("securite") meets the accented text ("sécurité").
+
+>>> word_tokens("Qu'a dit l’OTAN sur la sécurité ?")
+['otan', 'securit']
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+# Questions mix French and English; both lists are small and rarely content words in the other language.
+# A few interrogatives and light verbs are added: they carry no topic in a question.
+_EXTRA_STOPWORDS = {
+    "quel", "quelle", "quels", "quelles", "qui", "que", "quoi", "comment", "pourquoi", "combien",
+    "ou", "quand", "est", "sont", "ce", "cette", "ces", "cet", "il", "elle", "ils", "elles", "lui",
+    "leur", "leurs", "dans", "sur", "pour", "par", "avec", "sans", "sous", "entre", "vers", "chez",
+    "plus", "moins", "tres", "aussi", "donc", "fait", "faire", "etre", "avoir", "ete", "a",
+    "what", "which", "who", "whom", "how", "why", "when", "where", "does", "did", "do", "is", "are",
+    "was", "were", "the", "of", "about", "tell", "me", "briefing", "article", "dit", "selon",
+}
+_WORD = re.compile(r"\w+", re.UNICODE)
+# French elision: l', d', qu', n', s', c', j', m', t', jusqu', lorsqu', puisqu' (straight or curly apostrophe).
+_ELISION = re.compile(r"\b(?:[ldnscjmt]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents; œ/æ are expanded so 'cœur' meets 'coeur'."""
+    text = text.lower().replace("œ", "oe").replace("æ", "ae")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+STOPWORDS = frozenset({fold(w) for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN)} | _EXTRA_STOPWORDS)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("french")
+
+
+def surface_words(text: str) -> list[str]:
+    """Folded words with elisions removed, stop words kept (used for spelling correction)."""
+    return _WORD.findall(fold(_ELISION.sub(" ", text)))
+
+
+def content_words(text: str) -> list[str]:
+    """Folded words without stop words or one-letter tokens."""
+    return [w for w in surface_words(text) if len(w) > 1 and w not in STOPWORDS]
+
+
+def stem(words: list[str]) -> list[str]:
+    return _stemmer().stemWords(words)
+
+
+def word_tokens(text: str) -> list[str]:
+    """Tokens of the word-level lexical index: folded, stop words removed, French-stemmed."""
+    return stem(content_words(text))
+
+
+def char_ngrams(text: str, sizes: tuple[int, ...] = (3, 4, 5)) -> list[str]:
+    """Character n-grams of each content word, padded: robust to typos, inflection and cognates.
+
+    'security' and 'sécurité' share 'secur', 'ecuri', ...; 'Chevenning' still shares most grams
+    with 'Chevening'.
+    """
+    grams: list[str] = []
+    for word in content_words(text):
+        padded = f"_{word}_"
+        for n in sizes:
+            if len(padded) < n:
+                continue
+            grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return grams
