@@ -124,8 +124,11 @@ def extract_answer(
     passages: list[Passage],
     calibration: Calibration,
     max_extracts: int,
+    unit_scoring: bool = True,
 ) -> Answer:
     scored = score_units(index, query, query_vector, passages)
+    if not unit_scoring:  # ablation: quote the top passage's first unit, whatever the question
+        scored = [s for s in scored if s.passage is passages[0]][:1]
     best = scored[0] if scored else None
     feats = features(index, query, passages, best)
     confidence = calibration.probability(feats) if best is not None else 0.0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from qa import indexing
@@ -27,6 +28,19 @@ from qa.types import Extract, Passage, Reply
 log = logging.getLogger(__name__)
 
 MAX_K = 20
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Switches for each stage, so the benchmark can measure what every stage adds."""
+
+    weights: tuple[tuple[str, float], ...] | None = None  # None: the settings' fusion weights
+    correct_spelling: bool = True
+    expand_aliases: bool = True
+    unit_scoring: bool = True
+
+
+FULL_PIPELINE = Pipeline()
 
 
 class QuestionError(ValueError):
@@ -57,7 +71,7 @@ class Engine:
         question: str,
         k: int | None = None,
         previous: str | None = None,
-        weights: dict[str, float] | None = None,
+        pipeline: Pipeline = FULL_PIPELINE,
     ) -> Reply:
         started = time.perf_counter()
         k = self.settings.top_k if k is None else k
@@ -69,16 +83,19 @@ class Engine:
         if not text:
             raise QuestionError("the question is empty")
         searched = contextualize(text, clean(previous)[0] if previous else None) or text
-        weights = weights if weights is not None else dict(self.settings.fusion_weights)
+        weights = dict(pipeline.weights if pipeline.weights is not None else self.settings.fusion_weights)
 
-        query = analyze(searched, self.index.lexical)
+        query = analyze(searched, self.index.lexical, pipeline.correct_spelling, pipeline.expand_aliases)
         with self._encode_lock:
             query_vector = self.encoder.encode([query.text])[0]
         passages = retrieve(
             self.index, query, query_vector, weights, self.settings.rrf_k, max(k, self.settings.candidates)
         )
         retrieved = time.perf_counter()
-        answer = extract_answer(self.index, query, query_vector, passages, self.calibration, self.settings.max_extracts)
+        answer = extract_answer(
+            self.index, query, query_vector, passages, self.calibration, self.settings.max_extracts,
+            unit_scoring=pipeline.unit_scoring,
+        )
         extracted = time.perf_counter()
 
         answered = bool(answer.extracts) and answer.confidence >= self.settings.abstain_below

@@ -21,8 +21,9 @@ def configure(verbose: bool = False) -> None:
         format="briefing-qa: %(message)s" if not verbose else "%(asctime)s %(name)s %(levelname)s %(message)s",
         force=True,
     )
-    for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "faiss", "bm25s", "filelock"):
-        logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
+    # Libraries set their own logger levels on import; filter at the handler instead.
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_OwnRecordsOrWarnings(verbose))
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module="transformers")
     try:
@@ -32,3 +33,15 @@ def configure(verbose: bool = False) -> None:
         hf_logging.set_verbosity_error()
     except ImportError:  # transformers is optional for custom encoders
         pass
+
+
+class _OwnRecordsOrWarnings(logging.Filter):
+    """Our INFO lines; only warnings and errors from libraries (all of them with --debug)."""
+
+    def __init__(self, verbose: bool) -> None:
+        super().__init__()
+        self.verbose = verbose
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        own = record.name.split(".")[0] in ("qa", "ui", "__main__")
+        return self.verbose or own or record.levelno >= logging.ERROR

@@ -46,7 +46,7 @@ def clean(question: str) -> tuple[str, bool]:
     return text[:MAX_QUESTION_CHARS], truncated
 
 
-def analyze(question: str, lexical: LexicalIndex) -> Query:
+def analyze(question: str, lexical: LexicalIndex, correct_spelling: bool = True, expand_aliases: bool = True) -> Query:
     text, truncated = clean(question)
     vocabulary = lexical.vocabulary
     corrections: dict[str, str] = {}
@@ -54,12 +54,12 @@ def analyze(question: str, lexical: LexicalIndex) -> Query:
     for word in dict.fromkeys(content_words(text)):
         if word in vocabulary or word.isdigit() or _stem_known(word, lexical):
             continue
-        fixed = _closest(word, vocabulary)
+        fixed = _closest(word, vocabulary) if correct_spelling else None
         if fixed:
             corrections[word] = fixed
         else:
             unknown.append(word)
-    extra = [*corrections.values(), *aliases.expand(text)]
+    extra = [*corrections.values(), *(aliases.expand(text) if expand_aliases else [])]
     lexical_text = " ".join([text, *extra])
     return Query(
         text=text,

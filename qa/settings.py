@@ -47,7 +47,7 @@ class Settings:
         ("words", 1.0),
         ("chargrams", 1.0),
         ("dense", 0.5),
-        ("sentences", 1.0),
+        ("units", 0.5),
     )
 
     # Answering: below this confidence the reply says the briefing does not answer.
