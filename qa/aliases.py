@@ -9,6 +9,7 @@ no accents). A question that mentions one spelling is also searched with the oth
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from qa.text import fold
@@ -54,11 +55,25 @@ def _patterns() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
     return patterns
 
 
-def expand(question: str) -> list[str]:
-    """Other spellings of the entities a question names (folded), to be searched as well."""
+def matches(question: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(spelling found in the question, its entity group) for every entity the question names."""
     folded = fold(question)
-    extra: list[str] = []
+    found = []
     for pattern, group in _patterns():
-        if pattern.search(folded):
-            extra.extend(s for s in group if s not in extra)
+        match = pattern.search(folded)
+        if match:
+            found.append((match.group(0), group))
+    return found
+
+
+def expand(question: str, in_corpus: Callable[[str], bool]) -> list[str]:
+    """The corpus's own spellings of entities the question names in a spelling the corpus lacks.
+
+    "NATO" in a question about a French text adds "otan"; "OTAN" adds nothing, and neither
+    does any spelling the corpus does not use, which would only add noise to the search.
+    """
+    extra: list[str] = []
+    for spelling, group in matches(question):
+        if not in_corpus(spelling):
+            extra.extend(s for s in group if s not in extra and in_corpus(s))
     return extra

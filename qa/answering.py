@@ -17,15 +17,19 @@ import numpy as np
 
 from qa import types as k
 from qa.calibration import Calibration
+from qa.chunking import unit_text
 from qa.indexing import LoadedIndex
 from qa.query import Query
-from qa.text import char_ngrams, word_tokens
+from qa.text import char_ngrams, content_words, word_tokens
 from qa.types import Extract, Passage, Unit
 
 PASSAGES_SEARCHED = 3
 # Prior for units of the 1st, 2nd, 3rd passage: fusion already weighed all rankers.
 RANK_PRIOR = (0.12, 0.05, 0.0)
 SECOND_EXTRACT_RATIO = 0.92
+# Question-to-question cosines run high whatever the topic: an FAQ question answers for its
+# answer only when the two questions share most of their (IDF-weighted) words both ways.
+FAQ_MATCH_MIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -59,14 +63,6 @@ def gram_coverage(query_grams: set[str], text: str) -> float:
     return len(query_grams & set(char_ngrams(text))) / len(query_grams) if query_grams else 0.0
 
 
-def _unit_text(index: LoadedIndex, doc: str, unit: Unit) -> str:
-    text = index.documents[doc][unit.start : unit.end]
-    if unit.context is not None and unit.kind == k.TABLE_ROW:
-        # A row means little without its column names.
-        text = index.documents[doc][unit.context.start : unit.context.end] + "\n" + text
-    return text
-
-
 def score_units(index: LoadedIndex, query: Query, query_vector: np.ndarray, passages: list[Passage]) -> list[ScoredUnit]:
     weights = term_weights(query, index)
     query_grams = set(query.chargrams)
@@ -76,8 +72,16 @@ def score_units(index: LoadedIndex, query: Query, query_vector: np.ndarray, pass
         first = int(index.unit_offset[chunk.id])
         sims = index.unit_vectors[first : first + len(chunk.units)] @ query_vector
         for unit, sim in zip(chunk.units, sims, strict=True):
-            text = _unit_text(index, chunk.doc, unit)
-            words = coverage(weights, set(word_tokens(text)))
+            text = unit_text(index.documents[chunk.doc], unit)
+            tokens = set(word_tokens(text))
+            words = coverage(weights, tokens)
+            if unit.kind == k.FAQ_QUESTION:
+                # Two questions match only if each covers the other: "Quel est le rôle des conseillers ?"
+                # is not "Qui mène la réunion des conseillers ?" although one contains most of the other.
+                reverse = coverage({t: index.lexical.idf("words", t) for t in tokens}, set(query.words))
+                words = 2 * words * reverse / (words + reverse) if words + reverse else 0.0
+                if words < FAQ_MATCH_MIN:
+                    continue
             grams = gram_coverage(query_grams, text)
             score = 0.5 * float(sim) + 0.35 * words + 0.15 * grams + RANK_PRIOR[position]
             scored.append(ScoredUnit(passage, unit, score, float(sim), words, grams))
@@ -107,13 +111,20 @@ def features(index: LoadedIndex, query: Query, passages: list[Passage], best: Sc
         return dict.fromkeys(Calibration.FEATURES, 0.0)
     top = passages[0].chunk
     weights = term_weights(query, index)
+    # Coverage of the words the corpus knows; unknown words are features of their own, as a
+    # question verb missing from the text ("signifie") says much less than an unknown name.
+    known = {t: w for t, w in weights.items() if len(index.lexical.postings("words", t))}
     return {
         "fused": passages[0].score,
-        "passage_words": coverage(weights, set(word_tokens(top.index_text))),
+        "passage_words": coverage(known, set(word_tokens(top.index_text))),
         "passage_grams": gram_coverage(set(query.chargrams), top.index_text),
         "unit_dense": best.dense,
         "unit_words": best.word_coverage,
-        "unknown_share": len(query.unknown) / max(1, len(set(query.words)) + len(query.unknown)),
+        "unknown_share": (len(query.unknown) - len(query.unknown_names)) / max(1, len(content_words(query.text))),
+        "unknown_names": float(len(query.unknown_names)),
+        "english": query.english,
+        # English questions meet French text through meaning, not words: let the model weigh that.
+        "english_x_dense": query.english * best.dense,
     }
 
 
@@ -128,7 +139,7 @@ def extract_answer(
 ) -> Answer:
     scored = score_units(index, query, query_vector, passages)
     if not unit_scoring:  # ablation: quote the top passage's first unit, whatever the question
-        scored = [s for s in scored if s.passage is passages[0]][:1]
+        scored = sorted((s for s in scored if s.passage is passages[0]), key=lambda s: s.unit.start)[:1]
     best = scored[0] if scored else None
     feats = features(index, query, passages, best)
     confidence = calibration.probability(feats) if best is not None else 0.0

@@ -45,6 +45,8 @@ def systems(settings: Settings) -> list[System]:
         System("lexical only (BM25 stems)", Pipeline(weights=(("words", 1.0),))),
         System("- BM25 stems", Pipeline(weights=without("words"))),
         System("- BM25 char n-grams", Pipeline(weights=without("chargrams"))),
+        System("- BM25 stems on units", Pipeline(weights=without("unit_words"))),
+        System("- BM25 char n-grams on units", Pipeline(weights=without("unit_chargrams"))),
         System("- dense chunks", Pipeline(weights=without("dense"))),
         System("- dense units", Pipeline(weights=without("units"))),
         System("- spelling correction", Pipeline(correct_spelling=False)),

@@ -21,6 +21,7 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 class Calibration:
     FEATURES: ClassVar[tuple[str, ...]] = (
         "fused", "passage_words", "passage_grams", "unit_dense", "unit_words", "unknown_share",
+        "unknown_names", "english", "english_x_dense",
     )
     weights: tuple[float, ...]
     bias: float
@@ -39,7 +40,7 @@ class Calibration:
             return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]), data.get("fitted_on", ""))
         except (OSError, ValueError, KeyError):
             # Before any fit: evidence is mostly "the question's words are in the passage".
-            return cls(weights=(1.0, 4.0, 2.0, 2.0, 2.0, -4.0), bias=-4.0)
+            return cls(weights=(1.0, 4.0, 2.0, 2.0, 2.0, -4.0, -2.0, 0.0, 2.0), bias=-4.0)
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         data = {"features": list(self.FEATURES), "weights": list(self.weights), "bias": self.bias,

@@ -52,6 +52,14 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
     return spans
 
 
+def unit_text(doc_text: str, unit: Unit) -> str:
+    """What a unit says on its own: a table row is read with its header (column names)."""
+    text = doc_text[unit.start : unit.end]
+    if unit.kind == k.TABLE_ROW and unit.context is not None:
+        text = doc_text[unit.context.start : unit.context.end] + "\n" + text
+    return text
+
+
 def chunk_documents(documents: Iterable[Document], chunk_size: int, chunk_overlap: int = 0) -> list[Chunk]:
     chunks: list[Chunk] = []
     for doc in documents:

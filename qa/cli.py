@@ -26,7 +26,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(corpus_dir=args.corpus, index_dir=args.index_dir, model=args.model)
 
 
-def _engine(args: argparse.Namespace):  # noqa: ANN202 - import kept lazy so --help is instant
+def _engine(args: argparse.Namespace):
     from qa.engine import Engine
 
     return Engine(_settings(args))

@@ -32,7 +32,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from qa import vector_index
-from qa.chunking import chunk_documents
+from qa.chunking import chunk_documents, unit_text
 from qa.embedding import Encoder
 from qa.lexical_index import LexicalIndex
 from qa.reader import corpus_files, read_corpus
@@ -163,9 +163,10 @@ def open_index(settings: Settings, encoder: Encoder) -> LoadedIndex:
         return load(check(settings))
     except StaleIndex as reason:
         log.info("index: %s, building it in %s", reason, settings.index_dir)
-    except Exception as exc:  # a file that passes its checksum but does not load: rebuild it too
+        return load(build(settings, encoder))
+    except Exception as exc:  # a build that passes its checksums but does not load: replace it
         log.warning("index: unreadable (%s: %s), rebuilding in %s", type(exc).__name__, exc, settings.index_dir)
-    return load(build(settings, encoder))
+        return load(build(settings, encoder, force=True))
 
 
 def build(settings: Settings, encoder: Encoder, force: bool = False) -> Path:
@@ -199,13 +200,13 @@ def _build_locked(settings: Settings, encoder: Encoder) -> Path:
     show = len(chunks) > 500
     chunk_vectors = encoder.encode([c.index_text for c in chunks], show_progress=show)
     texts = {d.path: d.text for d in documents}
-    unit_texts = [texts[c.doc][u.start : u.end] for c in chunks for u in c.units]
+    unit_texts = [unit_text(texts[c.doc], u) for c in chunks for u in c.units]
     unit_vectors = encoder.encode(unit_texts, show_progress=show)
     timings["embed_s"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
     dense, dense_params = vector_index.build(chunk_vectors)
-    lexical = LexicalIndex.build([c.index_text for c in chunks])
+    lexical = LexicalIndex.build([c.index_text for c in chunks], unit_texts)
     timings["index_s"] = time.perf_counter() - mark
 
     mark = time.perf_counter()

@@ -1,8 +1,10 @@
 """The lexical indexes: BM25 (bm25s) over French word stems and over character n-grams.
 
-Two analyzers over the same chunks: stems match inflected French words exactly
-("négociations" / "négociation"); character n-grams forgive typos, missing accents and
-French/English cognates ("security" / "sécurité"). Saved as JSON and NumPy by bm25s.
+Two analyzers: stems match inflected French words exactly ("négociations" / "négociation");
+character n-grams forgive typos, missing accents and French/English cognates ("security" /
+"sécurité"). Each runs at two granularities: whole chunks, and units (sentences, bullets,
+table rows with their header), where one precise sentence is not diluted by its paragraph.
+Saved as JSON and NumPy by bm25s.
 """
 
 from __future__ import annotations
@@ -30,25 +32,26 @@ class LexicalIndex:
     vocabulary: dict[str, int]
 
     @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
+    def build(cls, chunk_texts: list[str], unit_texts: list[str] | None = None) -> LexicalIndex:
         fields = {}
-        for name, analyze in ANALYZERS.items():
-            bm25 = bm25s.BM25()
-            # An empty token list would make bm25s fail; "" is its own empty-token convention.
-            bm25.index([analyze(t) or [""] for t in texts], show_progress=False)
-            fields[name] = bm25
-        vocabulary = Counter(w for t in texts for w in content_words(t))
+        granularities = {"": chunk_texts, "unit_": unit_texts if unit_texts is not None else chunk_texts}
+        for prefix, texts in granularities.items():
+            for name, analyze in ANALYZERS.items():
+                bm25 = bm25s.BM25()
+                # An empty token list would make bm25s fail; "" is its own empty-token convention.
+                bm25.index([analyze(t) or [""] for t in texts] or [[""]], show_progress=False)
+                fields[prefix + name] = bm25
+        vocabulary = Counter(w for t in chunk_texts for w in content_words(t))
         return cls(fields=fields, vocabulary=dict(vocabulary))
 
-    @property
-    def n_docs(self) -> int:
-        return int(next(iter(self.fields.values())).scores["num_docs"])
+    def n_docs(self, field: str = "words") -> int:
+        return int(self.fields[field].scores["num_docs"])
 
     def scores(self, field: str, tokens: list[str]) -> np.ndarray:
         bm25 = self.fields[field]
         ids = bm25.get_tokens_ids([t for t in tokens if t])
         if not ids:
-            return np.zeros(self.n_docs, dtype=np.float32)
+            return np.zeros(self.n_docs(field), dtype=np.float32)
         return np.asarray(bm25.get_scores_from_ids(ids), dtype=np.float32)
 
     def postings(self, field: str, token: str) -> np.ndarray:
@@ -62,7 +65,8 @@ class LexicalIndex:
 
     def idf(self, field: str, token: str) -> float:
         df = len(self.postings(field, token))
-        return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
+        n = self.n_docs(field)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def save(self, directory: Path) -> None:
         for name, bm25 in self.fields.items():
@@ -73,7 +77,8 @@ class LexicalIndex:
     def load(cls, directory: Path) -> LexicalIndex:
         fields = {
             name: bm25s.BM25.load(str(directory / f"bm25-{name}"), load_corpus=False, allow_pickle=False)
-            for name in ANALYZERS
+            for prefix in ("", "unit_")
+            for name in (prefix + analyzer for analyzer in ANALYZERS)
         }
         vocabulary = json.loads((directory / VOCABULARY_FILE).read_text("utf-8"))
         return cls(fields=fields, vocabulary=vocabulary)

@@ -17,7 +17,7 @@ from rapidfuzz.distance import Levenshtein
 
 from qa import aliases
 from qa.lexical_index import LexicalIndex
-from qa.text import char_ngrams, content_words, stem, word_tokens
+from qa.text import char_ngrams, content_words, english_share, fold, stem, word_tokens
 
 MAX_QUESTION_CHARS = 1000
 MIN_CORRECTABLE_CHARS = 4
@@ -33,6 +33,9 @@ class Query:
     chargrams: list[str]
     corrections: dict[str, str] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)  # content words found nowhere in the corpus
+    # Unknown words written as names (capitalised mid-question, or with digits): "Macron", "2024".
+    unknown_names: list[str] = field(default_factory=list)
+    english: float = 0.0  # share of English function words: the question's language
     truncated: bool = False
 
 
@@ -52,16 +55,26 @@ def analyze(question: str, lexical: LexicalIndex, correct_spelling: bool = True,
     corrections: dict[str, str] = {}
     unknown: list[str] = []
     for word in dict.fromkeys(content_words(text)):
-        if word in vocabulary or word.isdigit() or _stem_known(word, lexical):
+        if word in vocabulary or _stem_known(word, lexical):
             continue
         fixed = _closest(word, vocabulary) if correct_spelling else None
         if fixed:
             corrections[word] = fixed
         else:
             unknown.append(word)
-    extra = [*corrections.values(), *(aliases.expand(text) if expand_aliases else [])]
+    def in_corpus(phrase: str) -> bool:
+        words = content_words(phrase)
+        return bool(words) and all(w in vocabulary for w in words)
+
+    alias_words = aliases.expand(text, in_corpus) if expand_aliases else []
+    if alias_words:  # a name the corpus spells otherwise ("NATO" for "OTAN") is not unknown
+        spelled = {w for pattern, _group in aliases.matches(text) for w in content_words(pattern)}
+        unknown = [w for w in unknown if w not in spelled]
+    extra = [*corrections.values(), *alias_words]
     lexical_text = " ".join([text, *extra])
     return Query(
+        unknown_names=_names_among(text, unknown),
+        english=english_share(text),
         text=text,
         lexical_text=lexical_text,
         words=word_tokens(lexical_text),
@@ -70,6 +83,17 @@ def analyze(question: str, lexical: LexicalIndex, correct_spelling: bool = True,
         unknown=unknown,
         truncated=truncated,
     )
+
+
+def _names_among(text: str, unknown: list[str]) -> list[str]:
+    if not unknown:
+        return []
+    names = set()
+    for position, raw in enumerate(re.findall(r"\w+", text)):
+        looks_like_name = (raw[:1].isupper() and position > 0) or any(c.isdigit() for c in raw)
+        if looks_like_name:
+            names.add(fold(raw))
+    return [w for w in unknown if w in names]
 
 
 def _closest(word: str, vocabulary: dict[str, int]) -> str | None:

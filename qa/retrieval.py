@@ -3,6 +3,8 @@
 Rankers:
 - ``words``: BM25 over French stems (exact vocabulary, inflection-aware);
 - ``chargrams``: BM25 over character n-grams (typos, accents, cognates);
+- ``unit_words``, ``unit_chargrams``: the same over units (sentence, bullet, row with header),
+  a chunk taking its best unit's score;
 - ``dense``: cosine between the question and each chunk's embedding (FAISS);
 - ``units``: best cosine between the question and any sentence/bullet/row of the chunk, which
   keeps one precise sentence from being diluted in a long paragraph.
@@ -38,11 +40,14 @@ def rank(index: LoadedIndex, query: Query, query_vector: np.ndarray, weights: di
     order: dict[str, np.ndarray] = {}
     scores: dict[str, dict[int, float]] = {}
     for field, tokens in (("words", query.words), ("chargrams", query.chargrams)):
-        if weights.get(field):
-            raw = index.lexical.scores(field, tokens)
-            top = _top(raw, depth)
-            order[field] = top
-            scores[field] = {int(i): float(raw[i]) for i in top}
+        for name in (field, "unit_" + field):
+            if weights.get(name):
+                raw = index.lexical.scores(name, tokens)
+                if name.startswith("unit_"):
+                    raw = _max_per_chunk(raw, index)
+                top = _top(raw, depth)
+                order[name] = top
+                scores[name] = {int(i): float(raw[i]) for i in top}
     if weights.get("dense"):
         sims, ids = vector_index.search(index.dense, query_vector, depth)
         order["dense"] = ids
@@ -53,6 +58,12 @@ def rank(index: LoadedIndex, query: Query, query_vector: np.ndarray, weights: di
         order["units"] = ids
         scores["units"] = {int(i): best[int(i)] for i in ids}
     return Rankings(order=order, scores=scores)
+
+
+def _max_per_chunk(unit_scores: np.ndarray, index: LoadedIndex) -> np.ndarray:
+    per_chunk = np.zeros(len(index.chunks), dtype=np.float32)
+    np.maximum.at(per_chunk, index.unit_owner, unit_scores[: len(index.unit_owner)])
+    return per_chunk
 
 
 def _top(raw: np.ndarray, depth: int) -> np.ndarray:

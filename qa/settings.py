@@ -46,6 +46,8 @@ class Settings:
     fusion_weights: tuple[tuple[str, float], ...] = (
         ("words", 1.0),
         ("chargrams", 1.0),
+        ("unit_words", 1.0),
+        ("unit_chargrams", 1.0),
         ("dense", 0.5),
         ("units", 0.5),
     )
@@ -60,7 +62,7 @@ class Settings:
     api_token: str = ""
 
     # Bumped whenever the index format or how it is derived changes, so old indexes rebuild.
-    index_format: int = 1
+    index_format: int = 2
 
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 

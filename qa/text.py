@@ -14,7 +14,7 @@ import unicodedata
 from functools import lru_cache
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
 
 # Questions mix French and English; both lists are small and rarely content words in the other language.
 # A few interrogatives and light verbs are added: they carry no topic in a question.
@@ -25,6 +25,7 @@ _EXTRA_STOPWORDS = {
     "plus", "moins", "tres", "aussi", "donc", "fait", "faire", "etre", "avoir", "ete", "a",
     "what", "which", "who", "whom", "how", "why", "when", "where", "does", "did", "do", "is", "are",
     "was", "were", "the", "of", "about", "tell", "me", "briefing", "article", "dit", "selon",
+    "ca", "cela", "ceci", "chose", "choses",
 }
 _WORD = re.compile(r"\w+", re.UNICODE)
 # French elision: l', d', qu', n', s', c', j', m', t', jusqu', lorsqu', puisqu' (straight or curly apostrophe).
@@ -39,6 +40,14 @@ def fold(text: str) -> str:
 
 
 STOPWORDS = frozenset({fold(w) for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN)} | _EXTRA_STOPWORDS)
+# English function words that are not also French words: a cheap, robust language signal.
+ENGLISH_ONLY = frozenset(STOPWORDS_EN_PLUS) - frozenset(fold(w) for w in STOPWORDS_FRENCH) - {"a"}
+
+
+def english_share(text: str) -> float:
+    """Share of a text's words that are English-only function words (0 for French prose)."""
+    words = surface_words(text)
+    return sum(w in ENGLISH_ONLY for w in words) / len(words) if words else 0.0
 
 
 @lru_cache(maxsize=1)
