@@ -63,7 +63,9 @@ def gram_coverage(query_grams: set[str], text: str) -> float:
     return len(query_grams & set(char_ngrams(text))) / len(query_grams) if query_grams else 0.0
 
 
-def score_units(index: LoadedIndex, query: Query, query_vector: np.ndarray, passages: list[Passage]) -> list[ScoredUnit]:
+def score_units(
+    index: LoadedIndex, query: Query, query_vector: np.ndarray, passages: list[Passage]
+) -> list[ScoredUnit]:
     weights = term_weights(query, index)
     query_grams = set(query.chargrams)
     scored = []
@@ -98,8 +100,14 @@ def _extracts_for(index: LoadedIndex, best: ScoredUnit) -> list[Extract]:
     doc_text = index.documents[chunk.doc]
     return [
         Extract(
-            text=doc_text[u.start : u.end], doc=chunk.doc, start=u.start, end=u.end, section=chunk.section,
-            passage=best.passage.rank, score=round(best.score, 4), context=u.context if u.kind == k.TABLE_ROW else None,
+            text=doc_text[u.start : u.end],
+            doc=chunk.doc,
+            start=u.start,
+            end=u.end,
+            section=chunk.section,
+            passage=best.passage.rank,
+            score=round(best.score, 4),
+            context=u.context if u.kind == k.TABLE_ROW else None,
             context_text=doc_text[u.context.start : u.context.end] if u.kind == k.TABLE_ROW and u.context else "",
         )
         for u in units

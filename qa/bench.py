@@ -121,7 +121,9 @@ def _calibrate(engine: Engine, questions: list[BenchQuestion], source: Path) -> 
     for question in tqdm(questions, desc="calibrate", unit="q", file=sys.stderr):
         query = analyze(question.question, engine.index.lexical)
         vector = engine.encoder.encode([query.text])[0]
-        passages = retrieve(engine.index, query, vector, dict(settings.fusion_weights), settings.rrf_k, settings.candidates)
+        passages = retrieve(
+            engine.index, [(query, vector)], dict(settings.fusion_weights), settings.rrf_k, settings.candidates
+        )
         answer = extract_answer(engine.index, query, vector, passages, engine.calibration, settings.max_extracts)
         rows.append(answer.features)
         labels.append(question.answerable)
@@ -218,5 +220,3 @@ def plot(results: dict[str, dict[str, Any]], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
-
-

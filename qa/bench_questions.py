@@ -67,7 +67,9 @@ def load_questions(path: Path, documents: dict[str, str]) -> list[BenchQuestion]
             raise QuestionFileError(f"{where}: 'type' must be a string")
         spans = []
         for text in evidence:
-            found = [EvidenceSpan(doc, s, s + len(text)) for doc, body in documents.items() for s in _find_all(body, text)]
+            found = [
+                EvidenceSpan(doc, s, s + len(text)) for doc, body in documents.items() for s in _find_all(body, text)
+            ]
             if not found:
                 raise QuestionFileError(f"{where}: evidence not found verbatim in the corpus: {text[:80]!r}")
             spans.extend(found)

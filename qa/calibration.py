@@ -20,8 +20,15 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 @dataclass(frozen=True)
 class Calibration:
     FEATURES: ClassVar[tuple[str, ...]] = (
-        "fused", "passage_words", "passage_grams", "unit_dense", "unit_words", "unknown_share",
-        "unknown_names", "english", "english_x_dense",
+        "fused",
+        "passage_words",
+        "passage_grams",
+        "unit_dense",
+        "unit_words",
+        "unknown_share",
+        "unknown_names",
+        "english",
+        "english_x_dense",
     )
     weights: tuple[float, ...]
     bias: float
@@ -43,8 +50,12 @@ class Calibration:
             return cls(weights=(1.0, 4.0, 2.0, 2.0, 2.0, -4.0, -2.0, 0.0, 2.0), bias=-4.0)
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
-        data = {"features": list(self.FEATURES), "weights": list(self.weights), "bias": self.bias,
-                "fitted_on": self.fitted_on}
+        data = {
+            "features": list(self.FEATURES),
+            "weights": list(self.weights),
+            "bias": self.bias,
+            "fitted_on": self.fitted_on,
+        }
         path.write_text(json.dumps(data, indent=2) + "\n", "utf-8")
 
 

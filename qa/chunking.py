@@ -124,9 +124,17 @@ class _ChunkBuilder:
         index_text = "\n".join(part for part in (heading, context, text) if part)
         self.chunks.append(
             Chunk(
-                id=self.first_id + len(self.chunks), doc=self.doc.path, start=start, end=end, text=text,
-                section=heading, section_index=section_of.section_index, kind=kind, units=tuple(units),
-                index_text=index_text, question=question,
+                id=self.first_id + len(self.chunks),
+                doc=self.doc.path,
+                start=start,
+                end=end,
+                text=text,
+                section=heading,
+                section_index=section_of.section_index,
+                kind=kind,
+                units=tuple(units),
+                index_text=index_text,
+                question=question,
             )
         )
 
@@ -167,7 +175,9 @@ class _ChunkBuilder:
         if not answers:  # a question left without an answer is still worth finding
             if question is not None:
                 span = Span(question.start, question.end)
-                self._add(span.start, span.end, question, "faq", [Unit(span.start, span.end, k.FAQ_QUESTION)], question=span)
+                self._add(
+                    span.start, span.end, question, "faq", [Unit(span.start, span.end, k.FAQ_QUESTION)], question=span
+                )
             return
         units = [Unit(a.start, a.end, k.FAQ_ANSWER, a.context) for a in answers]
         q_span = Span(question.start, question.end) if question is not None else None

@@ -211,7 +211,9 @@ def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) ->
     except Exception as exc:
         if args.debug:
             raise
-        print(f"briefing-qa: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        print(
+            f"briefing-qa: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr
+        )
         return EXIT_ERROR
 
 

@@ -82,18 +82,34 @@ class Engine:
         text, truncated = clean(question)
         if not text:
             raise QuestionError("the question is empty")
-        searched = contextualize(text, clean(previous)[0] if previous else None) or text
+        context = contextualize(text, clean(previous)[0] if isinstance(previous, str) else None) or ""
         weights = dict(pipeline.weights if pipeline.weights is not None else self.settings.fusion_weights)
 
-        query = analyze(searched, self.index.lexical, pipeline.correct_spelling, pipeline.expand_aliases)
+        query = analyze(text, self.index.lexical, pipeline.correct_spelling, pipeline.expand_aliases)
+        variants = [query]
+        if context:
+            variants.append(
+                analyze(f"{context} {text}", self.index.lexical, pipeline.correct_spelling, pipeline.expand_aliases)
+            )
         with self._encode_lock:
-            query_vector = self.encoder.encode([query.text])[0]
+            vectors = self.encoder.encode([v.text for v in variants])
+        # With a follow-up, meaning comes from the whole exchange; the words asked now pick the extract.
+        query_vector = vectors[-1]
         passages = retrieve(
-            self.index, query, query_vector, weights, self.settings.rrf_k, max(k, self.settings.candidates)
+            self.index,
+            list(zip(variants, vectors, strict=True)),
+            weights,
+            self.settings.rrf_k,
+            max(k, self.settings.candidates),
         )
         retrieved = time.perf_counter()
         answer = extract_answer(
-            self.index, query, query_vector, passages, self.calibration, self.settings.max_extracts,
+            self.index,
+            query,
+            query_vector,
+            passages,
+            self.calibration,
+            self.settings.max_extracts,
             unit_scoring=pipeline.unit_scoring,
         )
         extracted = time.perf_counter()
@@ -114,7 +130,7 @@ class Engine:
                 "total": round((extracted - started) * 1000, 3),
             },
             notice="; ".join(notices),
-            interpreted_as=searched if searched != text else "",
+            interpreted_as=variants[-1].text if context else "",
         )
 
     def line_of(self, doc: str, offset: int) -> int:
@@ -123,8 +139,13 @@ class Engine:
 
 def extract_to_json(extract: Extract, engine: Engine) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "text": extract.text, "doc": extract.doc, "start": extract.start, "end": extract.end,
-        "section": extract.section, "passage": extract.passage, "line": engine.line_of(extract.doc, extract.start),
+        "text": extract.text,
+        "doc": extract.doc,
+        "start": extract.start,
+        "end": extract.end,
+        "section": extract.section,
+        "passage": extract.passage,
+        "line": engine.line_of(extract.doc, extract.start),
     }
     if extract.context is not None:
         data["context"] = {"text": extract.context_text, "start": extract.context.start, "end": extract.context.end}
@@ -134,9 +155,16 @@ def extract_to_json(extract: Extract, engine: Engine) -> dict[str, Any]:
 def passage_to_json(passage: Passage, engine: Engine) -> dict[str, Any]:
     chunk = passage.chunk
     return {
-        "rank": passage.rank, "text": chunk.text, "doc": chunk.doc, "start": chunk.start, "end": chunk.end,
-        "section": chunk.section, "score": round(passage.score, 4), "kind": chunk.kind,
-        "line": engine.line_of(chunk.doc, chunk.start), "rankers": passage.ranks,
+        "rank": passage.rank,
+        "text": chunk.text,
+        "doc": chunk.doc,
+        "start": chunk.start,
+        "end": chunk.end,
+        "section": chunk.section,
+        "score": round(passage.score, 4),
+        "kind": chunk.kind,
+        "line": engine.line_of(chunk.doc, chunk.start),
+        "rankers": passage.ranks,
     }
 
 

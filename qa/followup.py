@@ -2,11 +2,11 @@
 
 A question is a follow-up when it opens with a connective ("et", "and", "what about", "quid
 de"...) or is too short to stand alone (two content words or fewer) while a previous question
-exists. It is then searched as previous question + this one; the reply says so
-(``interpreted_as``).
+exists. It is then searched together with the previous question, its own words weighing
+more; the reply says so (``interpreted_as``).
 
 >>> contextualize("Et la Russie ?", "Qui participe à la réunion ?")
-'Qui participe à la réunion ? Et la Russie ?'
+'Qui participe à la réunion ?'
 >>> contextualize("Quel est le rôle de l'OTAN ?", "Qui participe à la réunion ?") is None
 True
 """
@@ -26,10 +26,10 @@ MAX_STANDALONE_WORDS = 2
 
 
 def contextualize(question: str, previous: str | None) -> str | None:
-    """The question to search when it leans on the previous one, else None."""
+    """The previous question when this one leans on it (to be searched with it), else None."""
     if not previous or not previous.strip():
         return None
     leans = bool(_CONNECTIVE.match(question)) or len(content_words(question)) <= MAX_STANDALONE_WORDS
     if not leans or not content_words(question):
         return None
-    return f"{previous.strip()} {question.strip()}"
+    return previous.strip()

@@ -221,9 +221,7 @@ def _build_locked(settings: Settings, encoder: Encoder) -> Path:
         np.save(tmp_dir / "unit-vectors.npy", unit_vectors, allow_pickle=False)
         vector_index.save(dense, tmp_dir / "dense.faiss")
         lexical.save(tmp_dir)
-        files = {
-            p.relative_to(tmp_dir).as_posix(): _file_sha256(p) for p in sorted(tmp_dir.rglob("*")) if p.is_file()
-        }
+        files = {p.relative_to(tmp_dir).as_posix(): _file_sha256(p) for p in sorted(tmp_dir.rglob("*")) if p.is_file()}
         timings["write_s"] = time.perf_counter() - mark
         manifest = {
             "format": settings.index_format,
@@ -247,7 +245,10 @@ def _build_locked(settings: Settings, encoder: Encoder) -> Path:
     _remove_old_builds(index_dir, keep=build_dir.name)
     log.info(
         "index: built %d chunks from %d document(s) in %.1f s -> %s",
-        len(chunks), len(documents), time.perf_counter() - started, build_dir,
+        len(chunks),
+        len(documents),
+        time.perf_counter() - started,
+        build_dir,
     )
     return build_dir
 

@@ -52,7 +52,9 @@ def _share(flags: list[bool]) -> float | None:
     return round(sum(flags) / len(flags), 4) if flags else None
 
 
-def score(questions: Sequence[BenchQuestion], replies: Sequence[dict[str, Any]], latencies_ms: Sequence[float]) -> dict[str, Any]:
+def score(
+    questions: Sequence[BenchQuestion], replies: Sequence[dict[str, Any]], latencies_ms: Sequence[float]
+) -> dict[str, Any]:
     """All metrics for one system over one question set (replies in the order of questions)."""
     hit1, hit3, rr, correct, false_abst, oos_abst = [], [], [], [], [], []
     for question, reply in zip(questions, replies, strict=True):
@@ -62,7 +64,9 @@ def score(questions: Sequence[BenchQuestion], replies: Sequence[dict[str, Any]],
             hit3.append(rank is not None and rank <= 3)
             rr.append(1.0 / rank if rank else 0.0)
             answered = bool(reply["answered"])
-            correct.append(answered and bool(reply["answer"]) and extract_is_correct(reply["answer"][0], question.spans))
+            correct.append(
+                answered and bool(reply["answer"]) and extract_is_correct(reply["answer"][0], question.spans)
+            )
             false_abst.append(not answered)
         else:
             oos_abst.append(not reply["answered"])

@@ -62,6 +62,7 @@ def analyze(question: str, lexical: LexicalIndex, correct_spelling: bool = True,
             corrections[word] = fixed
         else:
             unknown.append(word)
+
     def in_corpus(phrase: str) -> bool:
         words = content_words(phrase)
         return bool(words) and all(w in vocabulary for w in words)
@@ -101,9 +102,7 @@ def _closest(word: str, vocabulary: dict[str, int]) -> str | None:
     if len(word) < MIN_CORRECTABLE_CHARS:
         return None
     max_distance = 1 if len(word) <= 7 else 2
-    matches = process.extract(
-        word, vocabulary.keys(), scorer=Levenshtein.distance, score_cutoff=max_distance, limit=5
-    )
+    matches = process.extract(word, vocabulary.keys(), scorer=Levenshtein.distance, score_cutoff=max_distance, limit=5)
     if not matches:
         return None
     best = min(matches, key=lambda m: (m[1], -vocabulary[m[0]]))

@@ -27,9 +27,20 @@ DOCUMENT_SUFFIXES = (".txt", ".md")
 # Site chrome that is not part of the article (compared folded, whole line).
 CHROME_LINES = frozenset(
     {
-        "rechercher sur le site", "retour en haut", "haut de page", "partager", "imprimer", "menu",
-        "accueil", "aller au contenu", "search", "search the site", "back to top", "skip to content",
-        "share", "print",
+        "rechercher sur le site",
+        "retour en haut",
+        "haut de page",
+        "partager",
+        "imprimer",
+        "menu",
+        "accueil",
+        "aller au contenu",
+        "search",
+        "search the site",
+        "back to top",
+        "skip to content",
+        "share",
+        "print",
     }
 )
 FAQ_HEADING = re.compile(r"questions?\s+fr[ée]quentes|foire aux questions|\bfaq\b|frequently asked", re.I)
@@ -161,8 +172,14 @@ class _Builder:
     def _emit(self, kind: str, start: int, end: int, context: Span | None = None, group: int = -1) -> None:
         self.elements.append(
             Element(
-                doc=self.path, kind=kind, start=start, end=end, text=self.source[start:end],
-                section=self.section, section_index=self.section_index, context=context,
+                doc=self.path,
+                kind=kind,
+                start=start,
+                end=end,
+                text=self.source[start:end],
+                section=self.section,
+                section_index=self.section_index,
+                context=context,
                 group=self._new_group() if group < 0 else group,
             )
         )

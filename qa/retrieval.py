@@ -112,9 +112,28 @@ def fuse(rankings: Rankings, weights: dict[str, float], rrf_k: int) -> list[tupl
 
 
 def retrieve(
-    index: LoadedIndex, query: Query, query_vector: np.ndarray, weights: dict[str, float], rrf_k: int, depth: int
+    index: LoadedIndex,
+    variants: list[tuple[Query, np.ndarray]],
+    weights: dict[str, float],
+    rrf_k: int,
+    depth: int,
 ) -> list[Passage]:
-    fused = fuse(rank(index, query, query_vector, weights, depth), weights, rrf_k)
+    """Rank with every ranker for every variant of the question, and fuse all the lists.
+
+    A follow-up has two variants, the question alone and the question with the previous one:
+    passages that both rank high ("Et la Russie ?" in a talk about the meeting) come first.
+    """
+    order: dict[str, np.ndarray] = {}
+    scores: dict[str, dict[int, float]] = {}
+    all_weights: dict[str, float] = {}
+    for number, (query, vector) in enumerate(variants):
+        suffix = f"@{number + 1}" if number else ""
+        rankings = rank(index, query, vector, weights, depth)
+        for name in rankings.order:
+            order[name + suffix] = rankings.order[name]
+            scores[name + suffix] = rankings.scores[name]
+            all_weights[name + suffix] = weights[name]
+    fused = fuse(Rankings(order, scores), all_weights, rrf_k)
     return [
         Passage(chunk=index.chunks[cid], rank=position, score=score, ranks=ranks)
         for position, (cid, score, ranks) in enumerate(fused, start=1)

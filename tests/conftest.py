@@ -1,0 +1,53 @@
+"""Shared fixtures: the real model, a real index of the real briefing, built once per session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa.embedding import Encoder
+from qa.engine import Engine
+from qa.logs import configure
+from qa.settings import PROJECT_ROOT, Settings
+
+CORPUS = PROJECT_ROOT / "corpus"
+BRIEFING = "chevening-briefing.fr.txt"
+QUESTIONS = CORPUS / "questions" / "chevening-briefing.fr.jsonl"
+
+configure()
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Encoder:
+    return Encoder(Settings().model)
+
+
+@pytest.fixture(scope="session")
+def briefing_text() -> str:
+    return (CORPUS / BRIEFING).read_bytes().decode("utf-8")
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("index")
+
+
+@pytest.fixture(scope="session")
+def settings(index_dir: Path) -> Settings:
+    return Settings.from_env({}, corpus_dir=CORPUS, index_dir=index_dir)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings, encoder: Encoder) -> Engine:
+    return Engine(settings, encoder=encoder)
+
+
+@pytest.fixture()
+def small_corpus(tmp_path: Path) -> Path:
+    """A copy of the briefing in its own folder, free to edit."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / BRIEFING, corpus / BRIEFING)
+    return corpus

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa.engine import Engine, QuestionError, reply_to_json
+
+from .conftest import QUESTIONS
+
+FAQ = {
+    "Qui mène la réunion des conseillers à la sécurité nationale ?": "Cette réunion est co-organisée par",
+    "La Russie est-elle directement impliquée dans ces négociations de paix ?": "Lors du sommet prévu en Alaska",
+    "Quel est le rôle de l’OTAN dans ce processus ?": "L’OTAN agit comme garant",
+    "Comment les services de renseignement influencent-ils les décisions prises ?": "La CIA et le MI6, par leurs",
+    "Quelle est la position de l’Europe vis-à-vis de cette réunion ?": "Les capitales européennes",
+}
+CLEARLY_OUT_OF_SCOPE = [
+    "Quelle est la recette de la tarte Tatin ?",
+    "Comment installer Python sur Windows ?",
+    "Who won the 2024 Champions League final?",
+    "Quel est le rôle d’Emmanuel Macron dans ces négociations ?",
+]
+
+
+def _assert_verbatim(reply: dict, engine: Engine) -> None:
+    for item in [*reply["answer"], *reply["passages"]]:
+        source = engine.index.documents[item["doc"]]
+        assert source[item["start"] : item["end"]] == item["text"]
+        if "context" in item:
+            context = item["context"]
+            assert source[context["start"] : context["end"]] == context["text"]
+
+
+@pytest.mark.parametrize("question", FAQ)
+def test_faq_questions_are_answered_by_their_faq_answer(engine: Engine, question: str) -> None:
+    reply = reply_to_json(engine.ask(question), engine)
+    assert reply["answered"]
+    assert reply["answer"][0]["text"].startswith(FAQ[question])
+    assert reply["answer"][0]["passage"] == 1
+    assert reply["answer"][0]["section"].startswith("Questions fréquentes")
+
+
+@pytest.mark.parametrize("question", CLEARLY_OUT_OF_SCOPE)
+def test_clearly_out_of_scope_questions_are_abstained(engine: Engine, question: str) -> None:
+    reply = reply_to_json(engine.ask(question), engine)
+    assert not reply["answered"]
+    assert reply["answer"] == []
+    assert reply["passages"], "the closest passages are still listed"
+    assert 0.0 <= reply["confidence"] < engine.settings.abstain_below
+
+
+def test_every_reply_is_verbatim_at_its_offsets(engine: Engine) -> None:
+    questions = [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines()]
+    for question in questions:
+        reply = reply_to_json(engine.ask(question, k=10), engine)
+        _assert_verbatim(reply, engine)
+
+
+def test_reply_contract(engine: Engine) -> None:
+    reply = reply_to_json(engine.ask("Où se trouve Chevening House ?", k=3), engine)
+    assert set(reply) >= {"question", "answered", "answer", "confidence", "passages", "timings_ms"}
+    assert reply["question"] == "Où se trouve Chevening House ?"
+    assert len(reply["passages"]) == 3
+    assert [p["rank"] for p in reply["passages"]] == [1, 2, 3]
+    scores = [p["score"] for p in reply["passages"]]
+    assert scores == sorted(scores, reverse=True)
+    assert set(reply["timings_ms"]) == {"retrieve", "extract", "total"}
+    for extract in reply["answer"]:
+        assert set(extract) >= {"text", "doc", "start", "end", "section", "passage"}
+        assert 1 <= extract["passage"] <= 3
+    json.dumps(reply)  # serialisable as is
+
+
+def test_table_row_answers_carry_their_header(engine: Engine) -> None:
+    reply = reply_to_json(engine.ask("Quel est le rôle du Pentagone dans la sécurité ?"), engine)
+    first = reply["answer"][0]
+    assert first["text"].startswith("Pentagone Conseil militaire américain")
+    assert first["context"]["text"] == "Acteurs clés Rôle dans la sécurité Implication dans la réunion"
+
+
+def test_typos_missing_accents_and_english_find_the_passage(engine: Engine) -> None:
+    for question in ("Ou se trouve Chevenning Hose ?", "Que refuse Zelenski ?", "What does TAC stand for?"):
+        reply = reply_to_json(engine.ask(question, k=3), engine)
+        texts = " ".join(p["text"] for p in reply["passages"])
+        expected = {"Chevenning": "Chevening House", "Zelenski": "Zelensky", "TAC": "Task Assistance Coordination"}
+        assert any(word in question and target in texts for word, target in expected.items())
+
+
+def test_follow_up_question_uses_the_previous_one(engine: Engine) -> None:
+    previous = "Qui mène la réunion des conseillers à la sécurité nationale ?"
+    alone = reply_to_json(engine.ask("Et la Russie ?"), engine)
+    followed = reply_to_json(engine.ask("Et la Russie ?", previous=previous), engine)
+    assert followed["interpreted_as"] == f"{previous} Et la Russie ?"
+    assert "interpreted_as" not in alone
+    assert followed["passages"][0]["text"].startswith("La Russie est-elle directement impliquée")
+
+
+@pytest.mark.parametrize(
+    ("question", "k", "message"),
+    [
+        ("", None, "empty"),
+        ("   \n\t ", None, "empty"),
+        ("\x1b[31m\x00", None, "empty"),
+        ("ok ?", 0, "k must"),
+        ("ok ?", 21, "k must"),
+        ("ok ?", True, "k must"),
+        (None, None, "text"),
+    ],
+)
+def test_bad_questions_raise_a_clear_error(engine: Engine, question, k, message: str) -> None:
+    with pytest.raises(QuestionError, match=message):
+        engine.ask(question, k=k)
+
+
+def test_very_long_question_is_shortened_with_a_notice(engine: Engine) -> None:
+    reply = reply_to_json(engine.ask("OTAN " * 20_000), engine)
+    assert "shortened" in reply["notice"]
+    _assert_verbatim(reply, engine)

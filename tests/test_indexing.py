@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import indexing
+from qa.embedding import Encoder
+from qa.settings import Settings
+
+
+def _settings(corpus: Path, index_dir: Path) -> Settings:
+    return Settings.from_env({}, corpus_dir=corpus, index_dir=index_dir)
+
+
+def test_round_trip(small_corpus: Path, tmp_path: Path, encoder: Encoder) -> None:
+    settings = _settings(small_corpus, tmp_path / "index")
+    built = indexing.build(settings, encoder)
+    assert indexing.check(settings) == built
+    loaded = indexing.load(built)
+    assert loaded.dense.ntotal == len(loaded.chunks) > 40
+    assert loaded.unit_vectors.shape == (sum(len(c.units) for c in loaded.chunks), encoder.dimension)
+    manifest = loaded.manifest
+    assert manifest["model"]["dimension"] == encoder.dimension
+    assert manifest["settings"]["chunk_size"] == settings.chunk_size
+    assert manifest["vector_index"]["type"] == "flat"
+    assert {"faiss-cpu", "bm25s", "sentence-transformers"} <= set(manifest["versions"])
+    text = loaded.documents["chevening-briefing.fr.txt"]
+    for chunk in loaded.chunks:
+        assert text[chunk.start : chunk.end] == chunk.text
+    # Search the loaded FAISS index with a chunk's own vector: it finds itself.
+    vector = encoder.encode([loaded.chunks[7].index_text])
+    _, ids = loaded.dense.search(vector, 1)
+    assert ids[0][0] == 7
+    # No pickle anywhere: every array loads with allow_pickle=False.
+    for npy in built.rglob("*.npy"):
+        np.load(npy, allow_pickle=False)
+
+
+def test_missing_index_is_built_and_then_reused(small_corpus: Path, tmp_path: Path, encoder: Encoder, caplog) -> None:
+    settings = _settings(small_corpus, tmp_path / "index")
+    with caplog.at_level("INFO", logger="qa"):
+        first = indexing.open_index(settings, encoder)
+    assert "no index yet" in caplog.text
+    second = indexing.open_index(settings, encoder)
+    assert second.path == first.path
+
+
+def test_corpus_change_makes_the_index_stale(small_corpus: Path, tmp_path: Path, encoder: Encoder, caplog) -> None:
+    settings = _settings(small_corpus, tmp_path / "index")
+    first = indexing.open_index(settings, encoder)
+    (small_corpus / "ajout.md").write_text("# Ajout\n\nLe sommet de Reykjavik est évoqué.\n", "utf-8")
+    with pytest.raises(indexing.StaleIndex, match="corpus changed"):
+        indexing.check(settings)
+    with caplog.at_level("INFO", logger="qa"):
+        second = indexing.open_index(settings, encoder)
+    assert second.path != first.path and "corpus changed" in caplog.text
+    assert "ajout.md" in second.documents
+    assert not first.path.exists()  # the replaced build is cleaned up
+
+
+def test_settings_change_makes_the_index_stale(small_corpus: Path, tmp_path: Path, encoder: Encoder) -> None:
+    settings = _settings(small_corpus, tmp_path / "index")
+    indexing.build(settings, encoder)
+    with pytest.raises(indexing.StaleIndex, match="settings changed"):
+        indexing.check(replace(settings, chunk_size=300))
+
+
+@pytest.mark.parametrize("victim", ["dense.faiss", "chunks.json", "bm25-words/vocab.index.json", "manifest.json"])
+def test_corrupted_index_is_detected_and_rebuilt(
+    small_corpus: Path, tmp_path: Path, encoder: Encoder, victim: str, caplog
+) -> None:
+    settings = _settings(small_corpus, tmp_path / "index")
+    build = indexing.build(settings, encoder)
+    path = build / victim
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.raises(indexing.StaleIndex):
+        indexing.check(settings)
+    with caplog.at_level("INFO", logger="qa"):
+        loaded = indexing.open_index(settings, encoder)
+    assert loaded.path != build
+    assert len([r for r in caplog.records if r.name.startswith("qa.indexing")]) >= 1
+    indexing.check(settings)
+
+
+def test_a_build_that_dies_midway_leaves_the_previous_index(
+    small_corpus: Path, tmp_path: Path, encoder: Encoder
+) -> None:
+    settings = _settings(small_corpus, tmp_path / "index")
+    good = indexing.build(settings, encoder)
+    # What a killed build leaves behind: a half-written temporary folder; CURRENT is untouched.
+    leftover = settings.index_dir / ".tmp-build-killed"
+    leftover.mkdir()
+    (leftover / "chunks.json").write_text("[{", "utf-8")
+    assert indexing.check(settings) == good
+    assert indexing.open_index(settings, encoder).path == good
+    # The next real build sweeps the leftover away.
+    indexing.build(settings, encoder, force=True)
+    assert not leftover.exists()
+
+
+def test_current_pointer_is_the_only_way_in(small_corpus: Path, tmp_path: Path, encoder: Encoder) -> None:
+    settings = _settings(small_corpus, tmp_path / "index")
+    indexing.build(settings, encoder)
+    (settings.index_dir / indexing.CURRENT).write_text("../../etc", "utf-8")
+    with pytest.raises(indexing.StaleIndex, match="no index"):
+        indexing.check(settings)
+    manifest_path = indexing.build(settings, encoder) / indexing.MANIFEST
+    assert json.loads(manifest_path.read_text("utf-8"))["counts"]["documents"] == 1
