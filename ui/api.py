@@ -1,0 +1,100 @@
+"""The plain JSON API: ``POST /api/ask`` and ``GET /api/health``, documented in the OpenAPI schema."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from qa.engine import MAX_K, Engine, QuestionError, reply_to_json
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"question": "Qui mène la réunion des conseillers ?", "k": 5}]}
+    )
+
+    question: StrictStr = Field(description="The reader's question, in French or English.")
+    k: Annotated[StrictInt, Field(ge=1, le=MAX_K)] | None = Field(
+        default=None, description=f"Number of passages to return (1..{MAX_K}); default 5."
+    )
+    previous: StrictStr | None = Field(
+        default=None, description="The previous question of the conversation, for follow-ups such as 'Et la Russie ?'"
+    )
+
+
+class Extract(BaseModel):
+    model_config = ConfigDict(extra="allow")  # e.g. "line", and "context" (a table row's header)
+
+    text: str
+    doc: str
+    start: int
+    end: int
+    section: str
+    passage: int = Field(description="1-based rank of the passage the extract comes from: its citation number")
+
+
+class Passage(BaseModel):
+    model_config = ConfigDict(extra="allow")  # e.g. "line", "kind", "rankers"
+
+    rank: int
+    text: str
+    doc: str
+    start: int
+    end: int
+    section: str
+    score: float
+
+
+class Reply(BaseModel):
+    """The reply contract: for every extract and passage, source[start:end] == text."""
+
+    model_config = ConfigDict(extra="allow")
+
+    question: str
+    answered: bool = Field(description="false: the briefing does not answer this question")
+    answer: list[Extract]
+    confidence: float = Field(ge=0, le=1)
+    passages: list[Passage]
+    timings_ms: dict[str, float]
+
+
+class Health(BaseModel):
+    status: str
+    documents: int
+    chunks: int
+    model: str
+    index: str
+
+
+def api_router(engine: Engine) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["api"])
+
+    @router.post(
+        "/ask",
+        response_model=Reply,
+        response_model_exclude_none=True,
+        summary="Answer a question with cited, verbatim extracts of the briefing",
+        responses={422: {"description": "Invalid question or k"}, 413: {"description": "Request body too large"}},
+    )
+    async def ask(request: AskRequest) -> dict[str, Any]:
+        try:
+            reply = await run_in_threadpool(engine.ask, request.question, request.k, request.previous)
+        except QuestionError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+        return reply_to_json(reply, engine)
+
+    @router.get("/health", response_model=Health, summary="Whether the engine is loaded and ready to answer")
+    async def health() -> dict[str, Any]:
+        index = engine.index
+        return {
+            "status": "ready",
+            "documents": len(index.documents),
+            "chunks": len(index.chunks),
+            "model": engine.settings.model,
+            "index": index.path.name,
+        }
+
+    return router

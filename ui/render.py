@@ -1,0 +1,70 @@
+"""Turn the engine's reply JSON into what the page shows: chat Markdown, source list, highlighted briefing.
+
+Everything a reader or a document supplies is escaped here: nothing from a question or a
+corpus file can become markup or script in the page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from ui.i18n import t
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown literally inside Markdown: no links, images, emphasis or HTML from it."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", " ")
+
+
+def confidence_label(confidence: float, lang: str) -> str:
+    level = "high" if confidence >= 0.8 else "medium" if confidence >= 0.5 else "low"
+    return f"{t(lang, 'confidence')} : {t(lang, level)} ({confidence:.2f})" if lang == "fr" else (
+        f"{t(lang, 'confidence')}: {t(lang, level)} ({confidence:.2f})"
+    )
+
+
+def source_label(passage: dict[str, Any], lang: str) -> str:
+    return f"[{passage['rank']}] {passage['section']} — {t(lang, 'line')} {passage['line']}"
+
+
+def reply_markdown(reply: dict[str, Any], lang: str) -> str:
+    """The bot's chat message: verbatim extracts with citation numbers, or an honest 'not in the briefing'."""
+    lines: list[str] = []
+    if reply.get("interpreted_as"):
+        lines.append(f"*{t(lang, 'understood')} : {escape_markdown(reply['interpreted_as'])}*\n")
+    if reply["answered"]:
+        for extract in reply["answer"]:
+            if "context" in extract:
+                lines.append(f"> *{escape_markdown(extract['context']['text'])}*  ")
+            lines.append(f"> « {escape_markdown(extract['text'])} » **[{extract['passage']}]**\n")
+    else:
+        lines.append(f"**{t(lang, 'not_found')}**\n")
+        if reply["passages"]:
+            lines.append(f"{t(lang, 'maybe')} :")
+            for passage in reply["passages"][:3]:
+                preview = passage["text"] if len(passage["text"]) <= 220 else passage["text"][:217] + "…"
+                lines.append(f"- **[{passage['rank']}]** {escape_markdown(preview)}")
+            lines.append("")
+    lines.append(f"<sub>{html.escape(confidence_label(reply['confidence'], lang))}</sub>")
+    return "\n".join(lines)
+
+
+def briefing_html(text: str, span: tuple[int, int] | None, title: str = "") -> str:
+    """The whole document, escaped, with the cited span marked (id="cited") for scrolling into view."""
+    if span is None:
+        body = html.escape(text)
+    else:
+        start, end = span
+        body = (
+            html.escape(text[:start])
+            + '<mark id="cited" tabindex="-1">'
+            + html.escape(text[start:end])
+            + "</mark>"
+            + html.escape(text[end:])
+        )
+    heading = f"<div class='briefing-doc'>{html.escape(title)}</div>" if title else ""
+    return f"<div class='briefing-scroll'>{heading}<div class='briefing-text' lang='fr'>{body}</div></div>"

@@ -1,0 +1,169 @@
+"""The web server: FastAPI with the JSON API under /api/ and the Gradio UI mounted at /.
+
+Offline and quiet: no analytics, no version check, no monitoring endpoint, no font or script
+from another host (the web component's script is served by the app itself at /gradio.js).
+Cross-origin use (CORS) and framing (frame-ancestors) are allowed only for the configured
+origins; by default, same origin only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from qa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def _quiet_gradio() -> None:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+class BodySizeLimit:
+    """Reject request bodies over a size limit with 413, before anything reads them whole."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await _too_large(send, self.max_bytes)
+            return
+        seen = 0
+
+        async def limited_receive() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await _too_large(send, self.max_bytes)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Any, limit: int) -> None:
+    body = f'{{"detail": "request body larger than {limit} bytes"}}'.encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class FrameAncestors:
+    """Content-Security-Policy frame-ancestors: who may show the app in a frame."""
+
+    def __init__(self, app: Any, origins: tuple[str, ...]) -> None:
+        self.app = app
+        self.value = ("frame-ancestors 'self' " + " ".join(origins)).strip().encode()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"content-security-policy"]
+                headers.append((b"content-security-policy", self.value))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+def gradio_web_component_script() -> Path:
+    import gradio
+
+    return Path(gradio.__file__).parent / "templates" / "frontend" / "gradio.js"
+
+
+def create_app(engine: Any, settings: Settings, root_path: str = "") -> Any:
+    """The ASGI app: API routes, the web component script, the Gradio UI at /."""
+    _quiet_gradio()
+    import gradio as gr
+    from fastapi import FastAPI
+    from fastapi.middleware.cors import CORSMiddleware
+    from fastapi.responses import FileResponse
+
+    from qa import __version__
+    from ui.api import api_router
+    from ui.chat import CSS, build_ui
+
+    app = FastAPI(
+        title="briefing-qa",
+        version=__version__,
+        description="Cited, extractive answers to questions about a briefing.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    # An explicit CORS policy also switches off Gradio's own, which reflects any localhost origin.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.allowed_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "Authorization"],
+        allow_credentials=False,
+    )
+    app.add_middleware(FrameAncestors, origins=settings.allowed_origins)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.include_router(api_router(engine))
+
+    @app.get("/gradio.js", include_in_schema=False)
+    async def web_component() -> FileResponse:
+        # Served here so an intranet page needs no CDN: it imports ./assets/..., which Gradio serves.
+        return FileResponse(gradio_web_component_script(), media_type="text/javascript")
+
+    theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+    gr.mount_gradio_app(
+        app,
+        build_ui(engine),
+        path="/",
+        root_path=root_path or None,
+        theme=theme,
+        css=CSS,
+        footer_links=["api"],
+        run_history=False,
+        enable_monitoring=False,
+        mcp_server=False,
+        ssr_mode=False,
+        pwa=False,
+        show_error=True,
+    )
+    return app
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, root_path: str = "") -> int:
+    import uvicorn
+
+    from qa.engine import Engine
+
+    _quiet_gradio()
+    log.info("loading the engine (model and index)...")
+    engine = Engine(settings)
+    app = create_app(engine, settings, root_path=root_path)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    log.info("ready: http://%s:%d%s/ (API docs at /api/docs)", shown_host, port, root_path)
+    uvicorn.run(app, host=host, port=port, root_path=root_path, log_level="warning", access_log=False)
+    return 0
