@@ -38,7 +38,9 @@ def test_health(server: str) -> None:
 
 
 def test_ask_round_trip(server: str, engine: Engine) -> None:
-    response = httpx.post(f"{server}/api/ask", json={"question": "Quel est le rôle de l’OTAN dans ce processus ?", "k": 3})
+    response = httpx.post(
+        f"{server}/api/ask", json={"question": "Quel est le rôle de l’OTAN dans ce processus ?", "k": 3}
+    )
     assert response.status_code == 200
     reply = response.json()
     assert reply["answered"] and reply["answer"][0]["text"].startswith("L’OTAN agit comme garant")
@@ -50,7 +52,10 @@ def test_ask_round_trip(server: str, engine: Engine) -> None:
 def test_follow_up_through_the_api(server: str) -> None:
     reply = httpx.post(
         f"{server}/api/ask",
-        json={"question": "Et la Russie ?", "previous": "Qui mène la réunion des conseillers à la sécurité nationale ?"},
+        json={
+            "question": "Et la Russie ?",
+            "previous": "Qui mène la réunion des conseillers à la sécurité nationale ?",
+        },
     ).json()
     assert reply["interpreted_as"].endswith("Et la Russie ?")
     assert "la Russie sera présente" in reply["answer"][0]["text"]
@@ -78,10 +83,15 @@ def test_bad_requests_get_a_clear_4xx(server: str, body: dict, status: int, frag
 def test_not_json_and_too_large_bodies(server: str) -> None:
     not_json = httpx.post(f"{server}/api/ask", content=b"question=otan", headers={"content-type": "application/json"})
     assert not_json.status_code == 422
-    bad_utf8 = httpx.post(f"{server}/api/ask", content=b'{"question": "\xff\xfe"}', headers={"content-type": "application/json"})
+    bad_utf8 = httpx.post(
+        f"{server}/api/ask", content=b'{"question": "\xff\xfe"}', headers={"content-type": "application/json"}
+    )
     assert bad_utf8.status_code in (400, 422)
-    huge = httpx.post(f"{server}/api/ask", content=b'{"question": "' + b"a" * 5_000_000 + b'"}',
-                      headers={"content-type": "application/json"})
+    huge = httpx.post(
+        f"{server}/api/ask",
+        content=b'{"question": "' + b"a" * 5_000_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
     assert huge.status_code == 413
     assert httpx.get(f"{server}/api/health").status_code == 200  # still serving
 
@@ -124,8 +134,9 @@ def test_page_loads_nothing_from_another_host(server: str) -> None:
 def test_cross_origin_and_framing_are_same_origin_by_default(server: str) -> None:
     response = httpx.post(f"{server}/api/ask", json={"question": "OTAN ?"}, headers={"Origin": "http://localhost:9"})
     assert "access-control-allow-origin" not in response.headers
-    preflight = httpx.options(f"{server}/api/ask", headers={
-        "Origin": "http://localhost:9", "Access-Control-Request-Method": "POST"})
+    preflight = httpx.options(
+        f"{server}/api/ask", headers={"Origin": "http://localhost:9", "Access-Control-Request-Method": "POST"}
+    )
     assert preflight.headers.get("access-control-allow-origin") is None
     assert httpx.get(server + "/").headers["content-security-policy"] == "frame-ancestors 'self'"
 
@@ -174,7 +185,9 @@ def test_serve_command_starts_and_answers(settings: Settings, engine: Engine, tm
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--index-dir", str(settings.index_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         url = f"http://127.0.0.1:{port}"

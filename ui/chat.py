@@ -15,7 +15,7 @@ import gradio as gr
 from qa.engine import Engine, QuestionError, reply_to_json
 from qa.types import FAQ_QUESTION
 from ui.i18n import LANGUAGES, t
-from ui.render import briefing_html, reply_markdown, source_label
+from ui.render import briefing_html, escape_markdown, reply_markdown, source_label
 
 SCROLL_TO_CITATION = """() => {
   const mark = document.querySelector('#briefing-view mark#cited');
@@ -58,9 +58,15 @@ def build_ui(engine: Engine) -> gr.Blocks:
         question: str, reply: dict[str, Any], history: list[dict[str, Any]], conversation: dict[str, Any], language: str
     ) -> tuple[Any, ...]:
         lang = LANGUAGES.get(language, "fr")
-        history = [*(history or []), {"role": "user", "content": question},
-                   {"role": "assistant", "content": reply_markdown(reply, lang)}]
-        passages = [{"rank": p["rank"], "doc": p["doc"], "start": p["start"], "end": p["end"]} for p in reply["passages"]]
+        # The reader's own text is shown literally: no markup, links or images from it.
+        history = [
+            *(history or []),
+            {"role": "user", "content": escape_markdown(question)},
+            {"role": "assistant", "content": reply_markdown(reply, lang)},
+        ]
+        passages = [
+            {"rank": p["rank"], "doc": p["doc"], "start": p["start"], "end": p["end"]} for p in reply["passages"]
+        ]
         conversation = {"previous": question, "passages": passages}
         choices = [(source_label(p, lang), str(p["rank"])) for p in reply["passages"]]
         cited = str(reply["answer"][0]["passage"]) if reply["answered"] else (choices[0][1] if choices else None)
@@ -100,19 +106,33 @@ def build_ui(engine: Engine) -> gr.Blocks:
             with gr.Column(scale=3, min_width=300):
                 heading = gr.Markdown(f"## {t('fr', 'title')}\n{t('fr', 'intro')}")
                 chatbot = gr.Chatbot(
-                    elem_id="chat", height=460, buttons=["copy", "copy_all"], show_label=False,
-                    layout="panel", sanitize_html=True, feedback_options=None,
+                    elem_id="chat",
+                    height=460,
+                    buttons=["copy", "copy_all"],
+                    show_label=False,
+                    layout="panel",
+                    sanitize_html=True,
+                    feedback_options=None,
                 )
                 with gr.Row():
                     question = gr.Textbox(
-                        label=t("fr", "question"), placeholder=t("fr", "placeholder"), elem_id="question",
-                        lines=1, max_lines=4, scale=5, autofocus=True, submit_btn=False,
+                        label=t("fr", "question"),
+                        placeholder=t("fr", "placeholder"),
+                        elem_id="question",
+                        lines=1,
+                        max_lines=4,
+                        scale=5,
+                        autofocus=True,
+                        submit_btn=False,
                     )
                     send = gr.Button(t("fr", "send"), variant="primary", elem_id="send", scale=1, min_width=100)
                 new = gr.Button(t("fr", "new"), variant="secondary", size="sm", elem_id="new-conversation")
                 examples = gr.Dataset(
-                    components=[gr.Textbox(visible=False)], samples=[[q] for q in faq_questions(engine)],
-                    label=t("fr", "examples"), elem_id="examples", type="values",
+                    components=[gr.Textbox(visible=False)],
+                    samples=[[q] for q in faq_questions(engine)],
+                    label=t("fr", "examples"),
+                    elem_id="examples",
+                    type="values",
                 )
                 reply_json = gr.JSON(visible=False)
             with gr.Column(scale=2, min_width=300):
@@ -124,20 +144,35 @@ def build_ui(engine: Engine) -> gr.Blocks:
         shown = [chatbot, conversation, sources, briefing, question]
         # One event for Enter and the button; no concurrency limit: the engine is read-only and fast.
         gr.on(
-            [question.submit, send.click], ask, inputs=[question, conversation], outputs=reply_json,
-            api_name="ask", concurrency_limit=None, show_progress="minimal",
+            [question.submit, send.click],
+            ask,
+            inputs=[question, conversation],
+            outputs=reply_json,
+            api_name="ask",
+            concurrency_limit=None,
+            show_progress="minimal",
         ).success(
-            show, inputs=[question, reply_json, chatbot, conversation, language], outputs=shown,
-            api_visibility="private", concurrency_limit=None, show_progress="hidden",
+            show,
+            inputs=[question, reply_json, chatbot, conversation, language],
+            outputs=shown,
+            api_visibility="private",
+            concurrency_limit=None,
+            show_progress="hidden",
         ).success(None, js=SCROLL_TO_CITATION, api_visibility="private")
         sources.input(
-            lambda rank, conv: _briefing_for(conv, rank), inputs=[sources, conversation], outputs=briefing,
-            api_visibility="private", concurrency_limit=None, show_progress="hidden",
+            lambda rank, conv: _briefing_for(conv, rank),
+            inputs=[sources, conversation],
+            outputs=briefing,
+            api_visibility="private",
+            concurrency_limit=None,
+            show_progress="hidden",
         ).success(None, js=SCROLL_TO_CITATION, api_visibility="private")
         examples.click(lambda sample: sample[0], inputs=examples, outputs=question, api_visibility="private")
         new.click(start_over, outputs=shown, api_visibility="private")
         language.change(
-            relabel, inputs=language, outputs=[heading, question, send, new, sources, briefing_heading, examples],
+            relabel,
+            inputs=language,
+            outputs=[heading, question, send, new, sources, briefing_heading, examples],
             api_visibility="private",
         )
     return demo

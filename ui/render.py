@@ -22,8 +22,10 @@ def escape_markdown(text: str) -> str:
 
 def confidence_label(confidence: float, lang: str) -> str:
     level = "high" if confidence >= 0.8 else "medium" if confidence >= 0.5 else "low"
-    return f"{t(lang, 'confidence')} : {t(lang, level)} ({confidence:.2f})" if lang == "fr" else (
-        f"{t(lang, 'confidence')}: {t(lang, level)} ({confidence:.2f})"
+    return (
+        f"{t(lang, 'confidence')} : {t(lang, level)} ({confidence:.2f})"
+        if lang == "fr"
+        else (f"{t(lang, 'confidence')}: {t(lang, level)} ({confidence:.2f})")
     )
 
 

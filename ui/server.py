@@ -64,8 +64,13 @@ class _BodyTooLarge(Exception):
 
 async def _too_large(send: Any, limit: int) -> None:
     body = f'{{"detail": "request body larger than {limit} bytes"}}'.encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -123,7 +128,7 @@ def create_app(engine: Any, settings: Settings, root_path: str = "") -> Any:
         CORSMiddleware,
         allow_origins=list(settings.allowed_origins),
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Authorization"],
+        allow_headers=["*"],  # Gradio's client sends its own headers (queue, session)
         allow_credentials=False,
     )
     app.add_middleware(FrameAncestors, origins=settings.allowed_origins)

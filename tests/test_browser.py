@@ -1,0 +1,201 @@
+"""The UI in a real browser: Playwright driving Debian's Chromium against a live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from qa.engine import Engine
+from qa.settings import PROJECT_ROOT, Settings
+from ui.server import create_app
+
+from .live_server import free_port, running
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("BRIEFING_QA_REQUIRE_BROWSER"):
+        raise RuntimeError(f"Chromium is required here but not found at {CHROMIUM}")
+    pytest.skip("Chromium not installed (apt-get install chromium): browser tests skipped", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(engine: Engine, settings: Settings) -> Iterator[str]:
+    with running(create_app(engine, settings)) as url:
+        yield url
+
+
+@pytest.fixture()
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.requests = []  # type: ignore[attr-defined]
+    page.on("request", lambda request: page.requests.append(request.url))  # type: ignore[attr-defined]
+    page.dialogs = []  # type: ignore[attr-defined]
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))  # type: ignore[attr-defined]
+    page.goto(server + "/")
+    page.wait_for_selector("#question textarea")
+    yield page
+    context.close()
+
+
+def ask(page: Page, question: str) -> None:
+    page.fill("#question textarea", question)
+    page.click("#send")
+
+
+def last_bot_message(page: Page):
+    return page.locator("#chat .message-row.bot-row, #chat [data-testid='bot']").last
+
+
+def test_question_shows_cited_answer_and_highlighted_passage(page: Page, server: str) -> None:
+    ask(page, "Quel est le rôle de l’OTAN dans ce processus ?")
+    bot = last_bot_message(page)
+    expect(bot).to_contain_text("L’OTAN agit comme garant de la sécurité collective", timeout=30_000)
+    expect(bot).to_contain_text("[1]")
+    mark = page.locator("#briefing-view mark#cited")
+    expect(mark).to_contain_text("L’OTAN agit comme garant")
+    expect(mark).to_be_in_viewport()
+    assert {url.split("/")[2] for url in page.requests} == {server.split("/")[2]}  # type: ignore[attr-defined]
+
+
+def test_clicking_a_citation_highlights_that_passage(page: Page, engine: Engine) -> None:
+    ask(page, "Quelles infrastructures les services de renseignement protègent-ils ?")
+    expect(page.locator("#sources label").first).to_be_visible(timeout=30_000)
+    second = page.locator("#sources label").nth(1)
+    label = second.inner_text()
+    second.click()
+    mark = page.locator("#briefing-view mark#cited")
+    expect(mark).to_be_in_viewport(timeout=10_000)
+    # The highlighted text is the cited passage, verbatim.
+    rank = int(label.split("]")[0].strip("[ "))
+    from qa.engine import reply_to_json
+
+    reply = reply_to_json(engine.ask("Quelles infrastructures les services de renseignement protègent-ils ?"), engine)
+    passage = next(p for p in reply["passages"] if p["rank"] == rank)
+    assert mark.inner_text().split() == passage["text"].split()
+
+
+def test_out_of_scope_question_says_so(page: Page) -> None:
+    ask(page, "Quelle est la recette de la tarte Tatin ?")
+    bot = last_bot_message(page)
+    expect(bot).to_contain_text("Le briefing ne répond pas à cette question", timeout=30_000)
+    expect(bot).to_contain_text("Peut-être utile")
+
+
+def test_follow_up_in_the_conversation(page: Page) -> None:
+    ask(page, "Qui mène la réunion des conseillers à la sécurité nationale ?")
+    expect(last_bot_message(page)).to_contain_text("David Lammy", timeout=30_000)
+    ask(page, "Et la Russie ?")
+    bot = last_bot_message(page)
+    expect(bot).to_contain_text("Compris comme", timeout=30_000)
+    expect(bot).to_contain_text("la Russie sera présente")
+    page.click("#new-conversation")
+    expect(page.locator("#chat")).not_to_contain_text("David Lammy")
+
+
+def test_english_labels_and_faq_examples(page: Page) -> None:
+    page.get_by_label("English").check()
+    expect(page.locator("#send")).to_have_text("Send")
+    page.locator("#examples button, #examples [role='button'], #examples td").first.click()
+    expect(page.locator("#question textarea")).to_have_value(
+        "Qui mène la réunion des conseillers à la sécurité nationale ?"
+    )
+
+
+def test_phone_width_keyboard_only(browser: Browser, server: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(server + "/")
+    page.wait_for_selector("#question textarea")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1  # no sideways scrolling
+    page.focus("#question textarea")
+    page.keyboard.type("Que signifie TAC ?")
+    page.keyboard.press("Enter")
+    expect(last_bot_message(page)).to_contain_text("Task Assistance Coordination", timeout=30_000)
+    context.close()
+
+
+def test_injected_markup_is_never_executed(page: Page) -> None:
+    payload = '<img src=x onerror="alert(1)"><script>alert(2)</script>[lien](javascript:alert(3)) ![i](x)'
+    ask(page, payload)
+    expect(last_bot_message(page)).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert page.dialogs == []  # type: ignore[attr-defined]
+    assert page.locator("#chat img[src='x']").count() == 0
+
+
+@pytest.fixture()
+def intranet(engine: Engine, settings: Settings, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The chatbot, and ui/embed-example.html served from a second origin that it allows."""
+    intranet_port = free_port()
+    intranet_origin = f"http://localhost:{intranet_port}"
+    with running(create_app(engine, replace(settings, allowed_origins=(intranet_origin,)))) as chatbot:
+        page = (PROJECT_ROOT / "ui" / "embed-example.html").read_text("utf-8")
+        (tmp_path / "index.html").write_text(page.replace("http://127.0.0.1:7860", chatbot), "utf-8")
+        handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+        httpd = ThreadingHTTPServer(("127.0.0.1", intranet_port), handler)
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield intranet_origin, chatbot
+        finally:
+            httpd.shutdown()
+
+
+def test_embedded_in_an_intranet_page(browser: Browser, intranet: tuple[str, str]) -> None:
+    intranet_origin, chatbot = intranet
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(intranet_origin + "/index.html")
+
+    # 1. The web component loads the chatbot and answers.
+    component = page.locator("gradio-app")
+    component.locator("#question textarea").fill("Que signifie TAC ?")
+    component.locator("#send").click()
+    expect(component.locator("#chat")).to_contain_text("Task Assistance Coordination", timeout=60_000)
+
+    # 2. The page's own JavaScript calls /api/ask across origins.
+    page.click("#api-form button")
+    expect(page.locator("#api-answer")).to_contain_text("L’OTAN agit comme garant", timeout=30_000)
+
+    # 3. The iframe shows the chatbot (framing is allowed for this origin).
+    frame = page.frame_locator("#iframe iframe")
+    expect(frame.locator("#question textarea")).to_be_visible(timeout=60_000)
+
+    hosts = {url.split("/")[2] for url in requests if url.startswith("http")}
+    assert hosts <= {intranet_origin.split("/")[2], chatbot.split("/")[2]}, hosts
+    assert not errors, errors
+    context.close()
