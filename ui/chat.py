@@ -28,7 +28,8 @@ CSS = """
   background: var(--background-fill-secondary); }
 #briefing-view .briefing-text { white-space: pre-wrap; line-height: 1.5; font-size: 0.95rem; }
 #briefing-view .briefing-doc { font-size: 0.8rem; opacity: 0.7; margin-bottom: 0.5rem; }
-#briefing-view mark { background: #ffe58a; color: #1a1a1a; padding: 0 2px; border-radius: 3px; outline: none; }
+#briefing-view mark { background: #fff1b8; color: #1a1a1a; padding: 0 2px; border-radius: 3px; outline: none; }
+#briefing-view mark strong.extract { background: #ffd54a; font-weight: 600; }
 #chat blockquote { border-left: 3px solid #c9a227; margin: 0.3rem 0; padding-left: 0.6rem; }
 @media (max-width: 640px) { #briefing-view .briefing-scroll { max-height: 45vh !important; } }
 """
@@ -83,7 +84,7 @@ def build_ui(engine: Engine) -> gr.Blocks:
         if passage is None:
             return briefing_html(engine.index.documents[first_doc], None, first_doc)
         text = engine.index.documents[passage["doc"]]
-        return briefing_html(text, (passage["start"], passage["end"]), passage["doc"])
+        return briefing_html(text, (passage["start"], passage["end"]), passage["doc"], passage.get("extracts"))
 
     def start_over() -> tuple[Any, ...]:
         return [], {"previous": None, "passages": []}, gr.update(choices=[], value=None), _briefing_for({}, None), ""

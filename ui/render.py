@@ -55,16 +55,28 @@ def reply_markdown(reply: dict[str, Any], lang: str) -> str:
     return "\n".join(lines)
 
 
-def briefing_html(text: str, span: tuple[int, int] | None, title: str = "") -> str:
-    """The whole document, escaped, with the cited span marked (id="cited") for scrolling into view."""
+def briefing_html(
+    text: str, span: tuple[int, int] | None, title: str = "", extracts: list[tuple[int, int]] | None = None
+) -> str:
+    """The whole document, escaped, with the cited span marked (id="cited") for scrolling into view.
+
+    Extracts inside the span (the exact sentences quoted in the answer) are emphasised within it.
+    """
     if span is None:
         body = html.escape(text)
     else:
         start, end = span
+        inner, cursor = [], start
+        for e_start, e_end in sorted(extracts or []):
+            if start <= e_start < e_end <= end and e_start >= cursor:
+                inner.append(html.escape(text[cursor:e_start]))
+                inner.append(f"<strong class='extract'>{html.escape(text[e_start:e_end])}</strong>")
+                cursor = e_end
+        inner.append(html.escape(text[cursor:end]))
         body = (
             html.escape(text[:start])
             + '<mark id="cited" tabindex="-1">'
-            + html.escape(text[start:end])
+            + "".join(inner)
             + "</mark>"
             + html.escape(text[end:])
         )

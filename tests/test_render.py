@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from ui.render import briefing_html, escape_markdown, reply_markdown
+
+
+def test_markdown_from_text_is_inert() -> None:
+    escaped = escape_markdown("<img src=x onerror=alert(1)> [a](javascript:x) ![i](y) **b** `c`")
+    assert "<" not in escaped and "](" not in escaped.replace("\\](", "") and "**" not in escaped
+
+
+def test_briefing_html_escapes_and_marks_the_span() -> None:
+    text = "Avant <b>gras</b>. Phrase citée. Après."
+    start = text.index("Phrase")
+    html = briefing_html(text, (start - 1, len(text) - 7), "doc.txt", [(start, start + len("Phrase citée."))])
+    assert "<b>" not in html and "&lt;b&gt;" in html
+    assert '<mark id="cited" tabindex="-1"> <strong class=\'extract\'>Phrase citée.</strong></mark> Après.' in html
+
+
+def test_unanswered_reply_lists_maybe_useful_passages() -> None:
+    reply = {
+        "answered": False,
+        "answer": [],
+        "confidence": 0.1,
+        "passages": [{"rank": 1, "text": "Un passage <i>proche</i>.", "section": "S", "line": 3}],
+    }
+    markdown = reply_markdown(reply, "fr")
+    assert "Le briefing ne répond pas" in markdown and "Peut-être utile" in markdown and "<i>" not in markdown
+    assert "does not answer" in reply_markdown(reply, "en")
