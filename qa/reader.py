@@ -215,6 +215,8 @@ class _Builder:
         bullet_group = -1
         for line in block:
             marker = _is_bullet(self.source, line)
+            if marker and marker.end() >= line.end:
+                continue  # a bullet marker with nothing after it
             if marker:
                 self._add_prose_run(run)
                 run = []
@@ -249,6 +251,8 @@ class _Builder:
 
     def _table(self, run: list[_Line]) -> None:
         rows = [line for line in run if not MD_TABLE_RULE.fullmatch(line.text)]
+        if not rows:  # only separator lines: nothing to read
+            return
         header, body = rows[0], rows[1:]
         group = self._new_group()
         self._emit(k.TABLE_HEADER, header.start, header.end, group=group)

@@ -110,3 +110,29 @@ def test_current_pointer_is_the_only_way_in(small_corpus: Path, tmp_path: Path, 
         indexing.check(settings)
     manifest_path = indexing.build(settings, encoder) / indexing.MANIFEST
     assert json.loads(manifest_path.read_text("utf-8"))["counts"]["documents"] == 1
+
+
+def test_two_builds_at_once_leave_one_valid_index(small_corpus: Path, tmp_path: Path, encoder: Encoder) -> None:
+    import subprocess
+    import sys
+
+    index_dir = tmp_path / "index"
+    command = [
+        sys.executable,
+        "-m",
+        "qa.cli",
+        "index",
+        "--force",
+        "--corpus",
+        str(small_corpus),
+        "--index-dir",
+        str(index_dir),
+    ]
+    builds = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [b.communicate(timeout=600) for b in builds]
+    assert [b.returncode for b in builds] == [0, 0], outputs
+    settings = _settings(small_corpus, index_dir)
+    live = indexing.check(settings)
+    assert [p.name for p in index_dir.iterdir() if p.name.startswith("build-")] == [live.name]
+    assert not [p for p in index_dir.iterdir() if p.name.startswith(".tmp-")]
+    assert len(indexing.load(live).chunks) > 40

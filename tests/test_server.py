@@ -203,3 +203,22 @@ def test_serve_command_starts_and_answers(settings: Settings, engine: Engine, tm
         process.terminate()
         output = process.communicate(timeout=30)[0]
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/file=/etc/passwd",
+        "/gradio_api/file=/etc/passwd",
+        "/gradio_api/file=../../../../etc/passwd",
+        "/static/../../../../etc/passwd",
+        "/static/..%2f..%2f..%2f..%2fetc%2fpasswd",
+        "/assets/..%2f..%2f..%2f..%2f..%2fetc%2fpasswd",
+        "/gradio_api/file=corpus/../pyproject.toml",
+        "/gradio_api/proxy=http://127.0.0.1:9/",
+    ],
+)
+def test_no_file_outside_the_app_can_be_fetched(server: str, path: str) -> None:
+    response = httpx.get(server + path)
+    assert response.status_code in (400, 403, 404, 405, 422), (path, response.status_code)
+    assert "root:" not in response.text and "[project]" not in response.text
