@@ -85,7 +85,9 @@ def score_units(
                 if words < FAQ_MATCH_MIN:
                     continue
             grams = gram_coverage(query_grams, text)
-            score = 0.5 * float(sim) + 0.35 * words + 0.15 * grams + RANK_PRIOR[position]
+            # Words weigh more than meaning: the English MiniLM's cosines on French text are noisy
+            # (bench: 0.5/0.35/0.15 gave hit@1 0.818, 0.35/0.5/0.15 gives 0.836).
+            score = 0.35 * float(sim) + 0.5 * words + 0.15 * grams + RANK_PRIOR[position]
             scored.append(ScoredUnit(passage, unit, score, float(sim), words, grams))
     scored.sort(key=lambda s: -s.score)
     return scored

@@ -1,4 +1,4 @@
-"""The ``briefing-qa`` command: index, ask, bench, serve, perf.
+"""The ``briefing-qa`` command: index, ask, bench, serve.
 
 Every command takes --corpus, --index-dir and --model; errors are one line on standard error
 and a non-zero exit status, never a traceback (``--debug`` shows it).
@@ -125,12 +125,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(settings, host=args.host, port=args.port, root_path=args.root_path)
 
 
-def cmd_perf(args: argparse.Namespace) -> int:
-    from qa.perf import run_perf
-
-    return run_perf(args, _settings(args))
-
-
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", type=Path, help="folder of .txt/.md documents (default: ./corpus)")
@@ -171,10 +165,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-origin", action="append", help="origin allowed for CORS and framing (repeatable)")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("perf", parents=[common], help="measure speed and memory")
-    p.add_argument("--json", dest="json_out", type=Path)
-    p.add_argument("--scale", default="10000,100000", help="synthetic corpus sizes in chunks")
-    p.set_defaults(func=cmd_perf)
     return parser
 
 

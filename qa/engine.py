@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from qa import indexing
@@ -38,6 +38,7 @@ class Pipeline:
     correct_spelling: bool = True
     expand_aliases: bool = True
     unit_scoring: bool = True
+    answer_first: bool = True
 
 
 FULL_PIPELINE = Pipeline()
@@ -55,16 +56,6 @@ class Engine:
         self.calibration = Calibration.load()
         # The torch encoder is not documented as thread-safe; encoding is ~ms, so serialise it only.
         self._encode_lock = threading.Lock()
-
-    def reload_if_stale(self) -> bool:
-        """Rebuild and swap the index if the corpus or settings changed; the old one serves until then."""
-        try:
-            indexing.check(self.settings)
-            return False
-        except indexing.StaleIndex as reason:
-            log.info("index: %s, rebuilding", reason)
-        self.index = indexing.load(indexing.build(self.settings, self.encoder))
-        return True
 
     def ask(
         self,
@@ -115,13 +106,16 @@ class Engine:
         extracted = time.perf_counter()
 
         answered = bool(answer.extracts) and answer.confidence >= self.settings.abstain_below
+        extracts = answer.extracts
+        if pipeline.answer_first and answered:
+            passages, extracts = answer_first(passages, extracts)
         notices = []
         if truncated:
             notices.append(f"question shortened to its first {len(query.text)} characters")
         return Reply(
             question=question if isinstance(question, str) else str(question),
             answered=answered,
-            answer=answer.extracts if answered else (),
+            answer=extracts if answered else (),
             confidence=round(answer.confidence, 4),
             passages=tuple(passages[:k]),
             timings_ms={
@@ -135,6 +129,22 @@ class Engine:
 
     def line_of(self, doc: str, offset: int) -> int:
         return self.index.documents[doc].count("\n", 0, offset) + 1
+
+
+def answer_first(passages: list[Passage], extracts: tuple[Extract, ...]) -> tuple[list[Passage], tuple[Extract, ...]]:
+    """Put the passage the best extract is quoted from first, and renumber the citations.
+
+    Extraction weighs every unit of the top passages against the question; when the best one
+    lies in the second or third passage, that passage answers better than the first, so [1]
+    is always the passage the answer comes from.
+    """
+    source = extracts[0].passage
+    if source == 1:
+        return passages, extracts
+    order = [passages[source - 1], *(p for p in passages if p.rank != source)]
+    new_rank = {p.rank: position for position, p in enumerate(order, start=1)}
+    reordered = [replace(p, rank=new_rank[p.rank]) for p in order]
+    return reordered, tuple(replace(e, passage=new_rank[e.passage]) for e in extracts)
 
 
 def extract_to_json(extract: Extract, engine: Engine) -> dict[str, Any]:

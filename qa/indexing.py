@@ -60,7 +60,6 @@ class LoadedIndex:
     manifest: dict[str, Any]
     chunks: list[Chunk]
     documents: dict[str, str]
-    titles: dict[str, str]
     dense: faiss.Index
     unit_vectors: np.ndarray  # one row per unit, in chunk order
     unit_owner: np.ndarray  # chunk id of each unit row
@@ -148,7 +147,6 @@ def load(build: Path) -> LoadedIndex:
         manifest=manifest,
         chunks=chunks,
         documents={d["path"]: d["text"] for d in docs},
-        titles={d["path"]: d["title"] for d in docs},
         dense=vector_index.load(build / "dense.faiss", manifest["vector_index"]),
         unit_vectors=unit_vectors,
         unit_owner=np.repeat(np.arange(len(chunks), dtype=np.int64), counts),

@@ -30,34 +30,27 @@ FULL_UNIT_SCAN_LIMIT = 50_000
 
 @dataclass(frozen=True)
 class Rankings:
-    """Each ranker's ordered chunk ids (best first) and raw scores, before fusion."""
+    """Each ranker's ordered chunk ids (best first), before fusion."""
 
     order: dict[str, np.ndarray]
-    scores: dict[str, dict[int, float]]
 
 
 def rank(index: LoadedIndex, query: Query, query_vector: np.ndarray, weights: dict[str, float], depth: int) -> Rankings:
     order: dict[str, np.ndarray] = {}
-    scores: dict[str, dict[int, float]] = {}
     for field, tokens in (("words", query.words), ("chargrams", query.chargrams)):
         for name in (field, "unit_" + field):
             if weights.get(name):
                 raw = index.lexical.scores(name, tokens)
                 if name.startswith("unit_"):
                     raw = _max_per_chunk(raw, index)
-                top = _top(raw, depth)
-                order[name] = top
-                scores[name] = {int(i): float(raw[i]) for i in top}
+                order[name] = _top(raw, depth)
     if weights.get("dense"):
-        sims, ids = vector_index.search(index.dense, query_vector, depth)
+        _sims, ids = vector_index.search(index.dense, query_vector, depth)
         order["dense"] = ids
-        scores["dense"] = {int(i): float(s) for i, s in zip(ids, sims, strict=True)}
     if weights.get("units") and len(index.unit_vectors):
         best = unit_best_similarity(index, query_vector, _candidates(order, len(index.chunks), index))
-        ids = np.array(sorted(best, key=best.__getitem__, reverse=True)[:depth], dtype=np.int64)
-        order["units"] = ids
-        scores["units"] = {int(i): best[int(i)] for i in ids}
-    return Rankings(order=order, scores=scores)
+        order["units"] = np.array(sorted(best, key=best.__getitem__, reverse=True)[:depth], dtype=np.int64)
+    return Rankings(order=order)
 
 
 def _max_per_chunk(unit_scores: np.ndarray, index: LoadedIndex) -> np.ndarray:
@@ -124,16 +117,14 @@ def retrieve(
     passages that both rank high ("Et la Russie ?" in a talk about the meeting) come first.
     """
     order: dict[str, np.ndarray] = {}
-    scores: dict[str, dict[int, float]] = {}
     all_weights: dict[str, float] = {}
     for number, (query, vector) in enumerate(variants):
         suffix = f"@{number + 1}" if number else ""
         rankings = rank(index, query, vector, weights, depth)
         for name in rankings.order:
             order[name + suffix] = rankings.order[name]
-            scores[name + suffix] = rankings.scores[name]
             all_weights[name + suffix] = weights[name]
-    fused = fuse(Rankings(order, scores), all_weights, rrf_k)
+    fused = fuse(Rankings(order), all_weights, rrf_k)
     return [
         Passage(chunk=index.chunks[cid], rank=position, score=score, ranks=ranks)
         for position, (cid, score, ranks) in enumerate(fused, start=1)

@@ -25,6 +25,8 @@ ENV_VARS = {
     "BRIEFING_QA_ABSTAIN_BELOW": "abstain_below",
     "BRIEFING_QA_ALLOWED_ORIGINS": "allowed_origins",
     "BRIEFING_QA_API_TOKEN": "api_token",
+    "BRIEFING_QA_UI_USER": "ui_user",
+    "BRIEFING_QA_UI_PASSWORD": "ui_password",
 }
 
 
@@ -59,12 +61,13 @@ class Settings:
 
     # Serving.
     allowed_origins: tuple[str, ...] = ()
-    api_token: str = ""
+    # Optional authentication: a bearer token for /api/*, a login for the UI and its Gradio API.
+    api_token: str = field(default="", repr=False)
+    ui_user: str = "briefing"
+    ui_password: str = field(default="", repr=False)
 
     # Bumped whenever the index format or how it is derived changes, so old indexes rebuild.
     index_format: int = 2
-
-    extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -19,22 +19,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_healthy(health_url: str, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(health_url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server did not answer {health_url} within {timeout_s} s")
+
+
 @contextmanager
-def running(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
+def running(app: Any, host: str = "127.0.0.1", health_path: str = "/api/health") -> Iterator[str]:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://{host}:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/api/health", timeout=2).status_code < 500:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        raise RuntimeError("server did not start")
+    wait_healthy(url + health_path)
     try:
         yield url
     finally:

@@ -67,9 +67,14 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
     context.close()
 
 
-def ask(page: Page, question: str) -> None:
-    page.fill("#question textarea", question)
-    page.click("#send")
+def ask(page: Page, question: str, root: str = "") -> None:
+    """Type a question and send it, once the app is ready (its examples rendered, the text box bound)."""
+    scope = page.locator(root) if root else page
+    expect(scope.locator("#examples").first).to_be_visible(timeout=60_000)
+    box = scope.locator("#question textarea")
+    box.fill(question)
+    expect(box).to_have_value(question)
+    scope.locator("#send").click()
 
 
 def last_bot_message(page: Page):
@@ -183,8 +188,7 @@ def test_embedded_in_an_intranet_page(browser: Browser, intranet: tuple[str, str
 
     # 1. The web component loads the chatbot and answers.
     component = page.locator("gradio-app")
-    component.locator("#question textarea").fill("Que signifie TAC ?")
-    component.locator("#send").click()
+    ask(page, "Que signifie TAC ?", root="gradio-app")
     expect(component.locator("#chat")).to_contain_text("Task Assistance Coordination", timeout=60_000)
 
     # 2. The page's own JavaScript calls /api/ask across origins.

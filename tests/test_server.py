@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from qa.engine import Engine
 from qa.settings import Settings
 from ui.server import create_app
 
-from .live_server import free_port, running
+from .live_server import free_port, running, wait_healthy
 
 
 @pytest.fixture(scope="module")
@@ -156,29 +155,12 @@ def test_allowed_origin_is_honoured(engine: Engine, settings: Settings) -> None:
 def test_behind_a_reverse_proxy_prefix(engine: Engine, settings: Settings) -> None:
     proxy = FastAPI()
     proxy.mount("/briefing", create_app(engine, settings, root_path="/briefing"))
-    port = free_port()
-    import threading
-
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(proxy, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}/briefing"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(base + "/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with running(proxy, health_path="/briefing/api/health") as url:
+        base = url + "/briefing"
         assert httpx.get(base + "/api/health").json()["status"] == "ready"
         assert httpx.get(base + "/").status_code == 200
         config = httpx.get(base + "/config").json()
         assert config["root"].endswith("/briefing")
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 def test_serve_command_starts_and_answers(settings: Settings, engine: Engine, tmp_path: Path) -> None:
@@ -191,12 +173,7 @@ def test_serve_command_starts_and_answers(settings: Settings, engine: Engine, tm
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if httpx.get(url + "/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+        wait_healthy(url + "/api/health", timeout_s=180)
         reply = httpx.post(url + "/api/ask", json={"question": "Que signifie TAC ?"}, timeout=30).json()
         assert any("Task Assistance Coordination" in p["text"] for p in reply["passages"])
     finally:
@@ -222,3 +199,24 @@ def test_no_file_outside_the_app_can_be_fetched(server: str, path: str) -> None:
     response = httpx.get(server + path)
     assert response.status_code in (400, 403, 404, 405, 422), (path, response.status_code)
     assert "root:" not in response.text and "[project]" not in response.text
+
+
+def test_optional_authentication(engine: Engine, settings: Settings) -> None:
+    from dataclasses import replace
+
+    from gradio_client import Client
+
+    secured = replace(settings, api_token="s3cret-token", ui_user="lecteur", ui_password="mot-de-passe")
+    with running(create_app(engine, secured)) as url:
+        body = {"question": "Que signifie TAC ?"}
+        assert httpx.post(f"{url}/api/ask", json=body).status_code == 401
+        assert httpx.post(f"{url}/api/ask", json=body, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        ok = httpx.post(f"{url}/api/ask", json=body, headers={"Authorization": "Bearer s3cret-token"})
+        assert ok.status_code == 200 and ok.json()["passages"]
+        assert httpx.get(f"{url}/api/health").status_code == 200  # for load balancers
+        # The UI and its Gradio API ask for a login.
+        assert httpx.get(f"{url}/config").status_code in (401, 403)
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises a plain ValueError here
+            Client(url + "/", verbose=False).predict("Que signifie TAC ?", api_name="/ask")
+        client = Client(url + "/", auth=("lecteur", "mot-de-passe"), verbose=False)
+        assert client.predict("Que signifie TAC ?", api_name="/ask")["passages"]

@@ -8,6 +8,7 @@ origins; by default, same origin only.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 from pathlib import Path
@@ -97,6 +98,32 @@ class FrameAncestors:
         await self.app(scope, receive, send_with_header)
 
 
+class BearerToken:
+    """When a token is configured, /api/* (but /api/health) answers 401 without ``Authorization: Bearer <token>``."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        guarded = scope["type"] == "http" and path.startswith("/api/") and path != "/api/health"
+        if guarded and scope.get("method") != "OPTIONS":
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                body = b'{"detail": "missing or wrong bearer token"}'
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 def gradio_web_component_script() -> Path:
     import gradio
 
@@ -132,6 +159,8 @@ def create_app(engine: Any, settings: Settings, root_path: str = "") -> Any:
         allow_credentials=False,
     )
     app.add_middleware(FrameAncestors, origins=settings.allowed_origins)
+    if settings.api_token:
+        app.add_middleware(BearerToken, token=settings.api_token)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.include_router(api_router(engine))
 
@@ -155,6 +184,7 @@ def create_app(engine: Any, settings: Settings, root_path: str = "") -> Any:
         ssr_mode=False,
         pwa=False,
         show_error=True,
+        auth=(settings.ui_user, settings.ui_password) if settings.ui_password else None,
     )
     return app
 
