@@ -217,7 +217,7 @@ def plot(results: dict[str, dict[str, Any]], path: Path) -> None:
     ax.set_ylim(0, 1.05)
     ax.axhline(0.9, color="grey", linestyle=":", linewidth=1)
     ax.set_title("briefing-qa: full system and ablations")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

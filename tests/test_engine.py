@@ -24,6 +24,10 @@ CLEARLY_OUT_OF_SCOPE = [
 
 
 def _assert_verbatim(reply: dict, engine: Engine) -> None:
+    by_rank = {p["rank"]: p for p in reply["passages"]}
+    for extract in reply["answer"]:  # the citation number names the passage the extract is quoted from
+        cited = by_rank[extract["passage"]]
+        assert cited["doc"] == extract["doc"] and cited["start"] <= extract["start"] < extract["end"] <= cited["end"]
     for item in [*reply["answer"], *reply["passages"]]:
         source = engine.index.documents[item["doc"]]
         assert source[item["start"] : item["end"]] == item["text"]
