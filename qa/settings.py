@@ -54,8 +54,9 @@ class Settings:
         ("units", 0.5),
     )
 
-    # Answering: below this confidence the reply says the briefing does not answer.
-    # Calibrated on the bundled question set by `briefing-qa bench --calibrate`.
+    # Answering: below this confidence the reply says the briefing does not answer. The confidence
+    # is a probability fitted on labelled questions (qa/calibration.py), so 0.5 means "as likely
+    # answered as not".
     abstain_below: float = 0.5
     max_extracts: int = 2
 
