@@ -203,3 +203,30 @@ def test_embedded_in_an_intranet_page(browser: Browser, intranet: tuple[str, str
     assert hosts <= {intranet_origin.split("/")[2], chatbot.split("/")[2]}, hosts
     assert not errors, errors
     context.close()
+
+
+def test_document_text_is_never_executed(browser: Browser, encoder, tmp_path: Path) -> None:
+    """A corpus whose text carries markup and script: shown as text in the chat and the briefing panel."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    hostile = (
+        "# Note piégée\n\n"
+        "Le budget secret est de <img src=x onerror=\"alert('doc')\"> euros.\n\n"
+        "- Un lien [cliquez](javascript:alert('md')) et <script>alert('script')</script> dans une liste.\n"
+    )
+    (corpus / "piege.md").write_text(hostile, "utf-8")
+    settings = Settings.from_env({}, corpus_dir=corpus, index_dir=tmp_path / "index")
+    engine = Engine(settings, encoder=encoder)
+    with running(create_app(engine, settings)) as url:
+        context = browser.new_context()
+        page = context.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(url + "/")
+        ask(page, "Quel est le budget secret ?")
+        expect(last_bot_message(page)).to_contain_text("onerror", timeout=30_000)  # shown as text
+        expect(page.locator("#briefing-view")).to_contain_text("<script>alert('script')</script>")
+        page.wait_for_timeout(1000)
+        assert dialogs == []
+        assert page.locator("#chat img[src='x'], #briefing-view img, #briefing-view script").count() == 0
+        context.close()
