@@ -64,9 +64,9 @@ def gram_coverage(query_grams: set[str], text: str) -> float:
 
 
 def score_units(
-    index: LoadedIndex, query: Query, query_vector: np.ndarray, passages: list[Passage]
+    index: LoadedIndex, query: Query, query_vector: np.ndarray, passages: list[Passage], weights: dict[str, float]
 ) -> list[ScoredUnit]:
-    weights = term_weights(query, index)
+    """Every unit of the top passages scored against the question (``weights``: its terms' IDF), best first."""
     query_grams = set(query.chargrams)
     scored = []
     for position, passage in enumerate(passages[:PASSAGES_SEARCHED]):
@@ -116,11 +116,12 @@ def _extracts_for(index: LoadedIndex, best: ScoredUnit) -> list[Extract]:
     ]
 
 
-def features(index: LoadedIndex, query: Query, passages: list[Passage], best: ScoredUnit | None) -> dict[str, float]:
+def features(
+    index: LoadedIndex, query: Query, passages: list[Passage], best: ScoredUnit | None, weights: dict[str, float]
+) -> dict[str, float]:
     if not passages or best is None:
         return dict.fromkeys(Calibration.FEATURES, 0.0)
     top = passages[0].chunk
-    weights = term_weights(query, index)
     # Coverage of the words the corpus knows; unknown words are features of their own, as a
     # question verb missing from the text ("signifie") says much less than an unknown name.
     known = {t: w for t, w in weights.items() if len(index.lexical.postings("words", t))}
@@ -147,14 +148,15 @@ def extract_answer(
     max_extracts: int,
     unit_scoring: bool = True,
 ) -> Answer:
-    scored = score_units(index, query, query_vector, passages)
+    weights = term_weights(query, index)  # computed once: both the scorer and the features use it
+    scored = score_units(index, query, query_vector, passages, weights)
     if not unit_scoring:  # ablation: quote the top passage's first unit, whatever the question
         scored = sorted((s for s in scored if s.passage is passages[0]), key=lambda s: s.unit.start)[:1]
     best = scored[0] if scored else None
-    feats = features(index, query, passages, best)
-    confidence = calibration.probability(feats) if best is not None else 0.0
+    feats = features(index, query, passages, best, weights)
     if best is None:
         return Answer((), 0.0, feats)
+    confidence = calibration.probability(feats)
     extracts = _extracts_for(index, best)
     for other in scored[1:]:
         if len(extracts) >= max_extracts or other.score < SECOND_EXTRACT_RATIO * best.score:
