@@ -8,12 +8,12 @@ but nothing is ever downloaded at run time.
 from __future__ import annotations
 
 import logging
-import os
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from qa import offline
 from qa.settings import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,7 @@ class Encoder:
     def __init__(self, model: str) -> None:
         self.model_name = model
         # Never reach a hub: a missing model must fail fast and clearly, not hang on the network.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        offline.apply()
         from sentence_transformers import SentenceTransformer
 
         path = resolve_model(model)

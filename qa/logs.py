@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
 import warnings
+
+from qa import offline
 
 
 def configure(verbose: bool = False) -> None:
     # Model loading must stay offline and quiet: no hub calls, no weight-loading progress bars.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    offline.apply()
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="briefing-qa: %(message)s" if not verbose else "%(asctime)s %(name)s %(levelname)s %(message)s",

@@ -10,21 +10,15 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
+from qa import offline
 from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
-
-
-def _quiet_gradio() -> None:
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
 class BodySizeLimit:
@@ -132,7 +126,7 @@ def gradio_web_component_script() -> Path:
 
 def create_app(engine: Any, settings: Settings, root_path: str = "") -> Any:
     """The ASGI app: API routes, the web component script, the Gradio UI at /."""
-    _quiet_gradio()
+    offline.apply()
     import gradio as gr
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
@@ -194,7 +188,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, root_pa
 
     from qa.engine import Engine
 
-    _quiet_gradio()
+    offline.apply()
     log.info("loading the engine (model and index)...")
     engine = Engine(settings)
     app = create_app(engine, settings, root_path=root_path)
