@@ -66,14 +66,14 @@ def matches(question: str) -> list[tuple[str, tuple[str, ...]]]:
     return found
 
 
-def expand(question: str, in_corpus: Callable[[str], bool]) -> list[str]:
-    """The corpus's own spellings of entities the question names in a spelling the corpus lacks.
+def expand(found: list[tuple[str, tuple[str, ...]]], in_corpus: Callable[[str], bool]) -> list[str]:
+    """The corpus's own spellings of the entities ``found`` (see ``matches``) that the corpus spells otherwise.
 
     "NATO" in a question about a French text adds "otan"; "OTAN" adds nothing, and neither
     does any spelling the corpus does not use, which would only add noise to the search.
     """
     extra: list[str] = []
-    for spelling, group in matches(question):
+    for spelling, group in found:
         if not in_corpus(spelling):
             extra.extend(s for s in group if s not in extra and in_corpus(s))
     return extra

@@ -67,9 +67,10 @@ def analyze(question: str, lexical: LexicalIndex, correct_spelling: bool = True,
         words = content_words(phrase)
         return bool(words) and all(w in vocabulary for w in words)
 
-    alias_words = aliases.expand(text, in_corpus) if expand_aliases else []
+    named = aliases.matches(text) if expand_aliases else []
+    alias_words = aliases.expand(named, in_corpus)
     if alias_words:  # a name the corpus spells otherwise ("NATO" for "OTAN") is not unknown
-        spelled = {w for pattern, _group in aliases.matches(text) for w in content_words(pattern)}
+        spelled = {w for spelling, _group in named for w in content_words(spelling)}
         unknown = [w for w in unknown if w not in spelled]
     extra = [*corrections.values(), *alias_words]
     lexical_text = " ".join([text, *extra])
