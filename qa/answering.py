@@ -20,7 +20,7 @@ from qa.calibration import Calibration
 from qa.chunking import unit_text
 from qa.indexing import LoadedIndex
 from qa.query import Query
-from qa.text import char_ngrams, content_words, word_tokens
+from qa.text import content_words, token_sets
 from qa.types import Extract, Passage, Unit
 
 PASSAGES_SEARCHED = 3
@@ -59,8 +59,8 @@ def coverage(weights: dict[str, float], tokens: set[str]) -> float:
     return sum(w for t, w in weights.items() if t in tokens) / total if total else 0.0
 
 
-def gram_coverage(query_grams: set[str], text: str) -> float:
-    return len(query_grams & set(char_ngrams(text))) / len(query_grams) if query_grams else 0.0
+def gram_coverage(query_grams: set[str], grams: frozenset[str]) -> float:
+    return len(query_grams & grams) / len(query_grams) if query_grams else 0.0
 
 
 def score_units(
@@ -74,8 +74,7 @@ def score_units(
         first = int(index.unit_offset[chunk.id])
         sims = index.unit_vectors[first : first + len(chunk.units)] @ query_vector
         for unit, sim in zip(chunk.units, sims, strict=True):
-            text = unit_text(index.documents[chunk.doc], unit)
-            tokens = set(word_tokens(text))
+            tokens, grams = token_sets(unit_text(index.documents[chunk.doc], unit))
             words = coverage(weights, tokens)
             if unit.kind == k.FAQ_QUESTION:
                 # Two questions match only if each covers the other: "Quel est le rôle des conseillers ?"
@@ -84,11 +83,11 @@ def score_units(
                 words = 2 * words * reverse / (words + reverse) if words + reverse else 0.0
                 if words < FAQ_MATCH_MIN:
                     continue
-            grams = gram_coverage(query_grams, text)
+            gram_share = gram_coverage(query_grams, grams)
             # Words weigh more than meaning: the English MiniLM's cosines on French text are noisy
             # (bench: 0.5/0.35/0.15 gave hit@1 0.818, 0.35/0.5/0.15 gives 0.836).
-            score = 0.35 * float(sim) + 0.5 * words + 0.15 * grams + RANK_PRIOR[position]
-            scored.append(ScoredUnit(passage, unit, score, float(sim), words, grams))
+            score = 0.35 * float(sim) + 0.5 * words + 0.15 * gram_share + RANK_PRIOR[position]
+            scored.append(ScoredUnit(passage, unit, score, float(sim), words, gram_share))
     scored.sort(key=lambda s: -s.score)
     return scored
 
@@ -125,10 +124,11 @@ def features(
     # Coverage of the words the corpus knows; unknown words are features of their own, as a
     # question verb missing from the text ("signifie") says much less than an unknown name.
     known = {t: w for t, w in weights.items() if len(index.lexical.postings("words", t))}
+    top_words, top_grams = token_sets(top.index_text)
     return {
         "fused": passages[0].score,
-        "passage_words": coverage(known, set(word_tokens(top.index_text))),
-        "passage_grams": gram_coverage(set(query.chargrams), top.index_text),
+        "passage_words": coverage(known, top_words),
+        "passage_grams": gram_coverage(set(query.chargrams), top_grams),
         "unit_dense": best.dense,
         "unit_words": best.word_coverage,
         "unknown_share": (len(query.unknown) - len(query.unknown_names)) / max(1, len(content_words(query.text))),

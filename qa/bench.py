@@ -64,7 +64,7 @@ def answer_all(
         started = time.perf_counter()
         reply = engine.ask(question.question, k=10, pipeline=pipeline)
         latencies.append((time.perf_counter() - started) * 1000)
-        replies.append(reply_to_json(reply, engine))
+        replies.append(reply_to_json(reply))
         progress.update(1)
     return replies, latencies
 

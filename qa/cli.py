@@ -1,4 +1,4 @@
-"""The ``briefing-qa`` command: index, ask, bench, serve.
+"""The ``briefing-qa`` command: index, ask, bench, perf, serve.
 
 Every command takes --corpus, --index-dir and --model; errors are one line on standard error
 and a non-zero exit status, never a traceback (``--debug`` shows it).
@@ -23,7 +23,9 @@ EXIT_ERROR = 1
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(corpus_dir=args.corpus, index_dir=args.index_dir, model=args.model)
+    return Settings.from_env(
+        corpus_dir=args.corpus, index_dir=args.index_dir, model=args.model, encoder=args.encoder, threads=args.threads
+    )
 
 
 def _engine(args: argparse.Namespace):
@@ -34,19 +36,18 @@ def _engine(args: argparse.Namespace):
 
 def cmd_index(args: argparse.Namespace) -> int:
     from qa import indexing
-    from qa.embedding import Encoder
+    from qa.embedding import encoder_for
 
     settings = _settings(args)
-    encoder = Encoder(settings.model)
     if args.force:
-        path = indexing.build(settings, encoder, force=True)
+        path = indexing.build(settings, encoder_for(settings), force=True)
     else:
         try:
             path = indexing.check(settings)
             log.info("index: up to date in %s", path)
         except indexing.StaleIndex as reason:
             log.info("index: %s, building it", reason)
-            path = indexing.build(settings, encoder)
+            path = indexing.build(settings, encoder_for(settings))
     manifest = json.loads((path / indexing.MANIFEST).read_text("utf-8"))
     counts = manifest["counts"]
     print(f"index ready: {counts['chunks']} chunks from {counts['documents']} document(s) in {path}")
@@ -64,7 +65,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if not question.strip():
                 continue
             try:
-                reply = reply_to_json(engine.ask(question, k=args.k), engine)
+                reply = reply_to_json(engine.ask(question, k=args.k))
             except QuestionError as exc:
                 reply = {"question": question, "error": str(exc), "line": line_number}
                 status = EXIT_ERROR
@@ -73,7 +74,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             else:
                 print_reply(reply, sys.stdout)
         return status
-    reply = reply_to_json(engine.ask(args.question, k=args.k), engine)
+    reply = reply_to_json(engine.ask(args.question, k=args.k))
     if args.json:
         print(json.dumps(reply, ensure_ascii=False, indent=2))
     else:
@@ -114,6 +115,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_bench(args, _settings(args))
 
 
+def cmd_perf(args: argparse.Namespace) -> int:
+    from qa.perf import run_perf
+
+    return run_perf(args, _settings(args))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.server import serve
 
@@ -130,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--corpus", type=Path, help="folder of .txt/.md documents (default: ./corpus)")
     common.add_argument("--index-dir", type=Path, help="where the index lives (default: ./index)")
     common.add_argument("--model", help="sentence-transformers model name or path (default: bundled MiniLM)")
+    common.add_argument(
+        "--encoder", choices=["auto", "onnx", "torch"], help="how the model runs (default: auto, ONNX then torch)"
+    )
+    common.add_argument("--threads", type=int, help="threads per encoding call (default: 0, one per core)")
     common.add_argument("--debug", action="store_true", help="verbose logs and tracebacks")
 
     parser = argparse.ArgumentParser(
@@ -157,6 +168,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ablations", action="store_true", help="measure the full system only")
     p.add_argument("--calibrate", action="store_true", help="fit the confidence model on this file")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("perf", parents=[common], help="measure speed and memory (build, cold start, warm, HTTP, scale)")
+    p.add_argument(
+        "--questions", type=Path, default=Path("corpus/questions/chevening-briefing.fr.jsonl"), help="JSONL questions"
+    )
+    p.add_argument("--json", dest="json_out", type=Path, help="write the measurements as JSON")
+    p.add_argument("--scale", default="", help="synthetic corpus sizes in chunks, e.g. 10000,100000")
+    p.add_argument("--clients", default="1,8,32", help="concurrent HTTP clients per run ('' to skip HTTP)")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per HTTP run")
+    p.add_argument("--work-dir", type=Path, help="keep synthetic corpora and their indexes here, for reuse")
+    p.add_argument(
+        "--embed-up-to",
+        type=int,
+        default=20_000,
+        help="scale sizes above this get chunk vectors from sentence means (embedding all would take hours)",
+    )
+    p.set_defaults(func=cmd_perf)
 
     p = sub.add_parser("serve", parents=[common], help="run the web UI and the HTTP API")
     p.add_argument("--host", default="127.0.0.1")

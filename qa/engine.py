@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import os
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -17,7 +19,7 @@ from typing import Any
 from qa import indexing
 from qa.answering import extract_answer
 from qa.calibration import Calibration
-from qa.embedding import Encoder
+from qa.embedding import Encoder, encoder_for
 from qa.followup import contextualize
 from qa.indexing import LoadedIndex
 from qa.query import analyze, clean
@@ -28,6 +30,7 @@ from qa.types import Extract, Passage, Reply
 log = logging.getLogger(__name__)
 
 MAX_K = 20
+RETRY_FAILED_BUILD_S = 300
 
 
 @dataclass(frozen=True)
@@ -51,11 +54,64 @@ class QuestionError(ValueError):
 class Engine:
     def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
         self.settings = settings
-        self.encoder = encoder or Encoder(settings.model)
+        self.encoder = encoder or encoder_for(settings)
+        self._signature = indexing.change_signature(settings)
         self.index: LoadedIndex = indexing.open_index(settings, self.encoder)
+        self._refresh_error = ""
+        self._retry_at = math.inf
+        self._watcher: threading.Thread | None = None
+        # At most this many questions computed at once; more would only queue for the cores and the
+        # GIL, raising everyone's latency (the HTTP layers wait on this in their thread pools).
+        self._computing = threading.BoundedSemaphore(settings.workers or os.cpu_count() or 1)
         self.calibration = Calibration.load()
-        # The torch encoder is not documented as thread-safe; encoding is ~ms, so serialise it only.
-        self._encode_lock = threading.Lock()
+
+    def refresh(self) -> bool:
+        """Swap in a fresh index if the corpus changed or another process built one; True if swapped.
+
+        Cheap when nothing changed (file sizes and times, and the CURRENT pointer, are compared
+        first). Questions being answered keep the index they started with. When the new index
+        cannot be built (disk full, read-only), the current one keeps serving; the error is
+        logged once.
+        """
+        signature = indexing.change_signature(self.settings)
+        if signature == self._signature and time.monotonic() < self._retry_at:
+            return False
+        try:
+            fresh = indexing.check(self.settings)
+        except indexing.StaleIndex as reason:
+            log.info("index: %s, rebuilding while serving %s", reason, self.index.path.name)
+            try:
+                fresh = indexing.build(self.settings, self.encoder)
+            except indexing.IndexBuildError as exc:
+                if str(exc) != self._refresh_error:
+                    log.error("index: %s; still serving %s", exc, self.index.path.name)
+                    self._refresh_error = str(exc)
+                # Not again at every tick (a build re-embeds everything): after a change, or later.
+                self._signature, self._retry_at = signature, time.monotonic() + RETRY_FAILED_BUILD_S
+                return False
+        self._refresh_error = ""
+        self._signature, self._retry_at = indexing.change_signature(self.settings), math.inf
+        if fresh == self.index.path:
+            return False
+        self.index = indexing.load(fresh)
+        log.info("index: now serving %s (%d chunks)", fresh.name, len(self.index.chunks))
+        return True
+
+    def watch(self, every_s: float) -> None:
+        """Call refresh() every every_s seconds in a daemon thread (once per engine)."""
+        if every_s <= 0 or (self._watcher and self._watcher.is_alive()):
+            return
+
+        def loop() -> None:
+            while True:
+                time.sleep(every_s)
+                try:
+                    self.refresh()
+                except Exception:  # a reload must never take the server down; say why and go on
+                    log.exception("index: reload failed; still serving %s", self.index.path.name)
+
+        self._watcher = threading.Thread(target=loop, name="index-watcher", daemon=True)
+        self._watcher.start()
 
     def ask(
         self,
@@ -64,7 +120,6 @@ class Engine:
         previous: str | None = None,
         pipeline: Pipeline = FULL_PIPELINE,
     ) -> Reply:
-        started = time.perf_counter()
         k = self.settings.top_k if k is None else k
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
             raise QuestionError(f"k must be a whole number from 1 to {MAX_K}")
@@ -73,29 +128,40 @@ class Engine:
         text, truncated = clean(question)
         if not text:
             raise QuestionError("the question is empty")
+        with self._computing:
+            return self._answer(question, text, truncated, k, previous, pipeline)
+
+    def _answer(
+        self, question: str, text: str, truncated: bool, k: int, previous: str | None, pipeline: Pipeline
+    ) -> Reply:
+        started = time.perf_counter()
+        index = self.index  # one snapshot per question: a reload may swap self.index meanwhile
         context = contextualize(text, clean(previous)[0] if isinstance(previous, str) else None) or ""
         weights = dict(pipeline.weights if pipeline.weights is not None else self.settings.fusion_weights)
 
-        query = analyze(text, self.index.lexical, pipeline.correct_spelling, pipeline.expand_aliases)
+        query = analyze(text, index.lexical, pipeline.correct_spelling, pipeline.expand_aliases)
         variants = [query]
         if context:
             variants.append(
-                analyze(f"{context} {text}", self.index.lexical, pipeline.correct_spelling, pipeline.expand_aliases)
+                analyze(f"{context} {text}", index.lexical, pipeline.correct_spelling, pipeline.expand_aliases)
             )
-        with self._encode_lock:
-            vectors = self.encoder.encode([v.text for v in variants])
+        analyzed = time.perf_counter()
+        vectors = self.encoder.encode([v.text for v in variants])
+        encoded = time.perf_counter()
         # With a follow-up, meaning comes from the whole exchange; the words asked now pick the extract.
         query_vector = vectors[-1]
+        stages: dict[str, float] = {}
         passages = retrieve(
-            self.index,
+            index,
             list(zip(variants, vectors, strict=True)),
             weights,
             self.settings.rrf_k,
             max(k, self.settings.candidates),
+            timings=stages,
         )
         retrieved = time.perf_counter()
         answer = extract_answer(
-            self.index,
+            index,
             query,
             query_vector,
             passages,
@@ -104,11 +170,21 @@ class Engine:
             unit_scoring=pipeline.unit_scoring,
         )
         extracted = time.perf_counter()
+        timings = {
+            "analyze": analyzed - started,
+            "encode": encoded - analyzed,
+            "rank": stages["rank"],
+            "fuse": stages["fuse"],
+            "extract": extracted - retrieved,
+            "total": extracted - started,
+        }
 
         answered = bool(answer.extracts) and answer.confidence >= self.settings.abstain_below
         extracts = answer.extracts
         if pipeline.answer_first and answered:
             passages, extracts = answer_first(passages, extracts)
+        passages = [replace(p, line=index.line_of(p.chunk.doc, p.chunk.start)) for p in passages[:k]]
+        extracts = tuple(replace(e, line=index.line_of(e.doc, e.start)) for e in extracts)
         notices = []
         if truncated:
             notices.append(f"question shortened to its first {len(query.text)} characters")
@@ -117,18 +193,11 @@ class Engine:
             answered=answered,
             answer=extracts if answered else (),
             confidence=round(answer.confidence, 4),
-            passages=tuple(passages[:k]),
-            timings_ms={
-                "retrieve": round((retrieved - started) * 1000, 3),
-                "extract": round((extracted - retrieved) * 1000, 3),
-                "total": round((extracted - started) * 1000, 3),
-            },
+            passages=tuple(passages),
+            timings_ms={stage: round(seconds * 1000, 3) for stage, seconds in timings.items()},
             notice="; ".join(notices),
             interpreted_as=variants[-1].text if context else "",
         )
-
-    def line_of(self, doc: str, offset: int) -> int:
-        return self.index.documents[doc].count("\n", 0, offset) + 1
 
 
 def answer_first(passages: list[Passage], extracts: tuple[Extract, ...]) -> tuple[list[Passage], tuple[Extract, ...]]:
@@ -147,7 +216,7 @@ def answer_first(passages: list[Passage], extracts: tuple[Extract, ...]) -> tupl
     return reordered, tuple(replace(e, passage=new_rank[e.passage]) for e in extracts)
 
 
-def extract_to_json(extract: Extract, engine: Engine) -> dict[str, Any]:
+def extract_to_json(extract: Extract) -> dict[str, Any]:
     data: dict[str, Any] = {
         "text": extract.text,
         "doc": extract.doc,
@@ -155,14 +224,14 @@ def extract_to_json(extract: Extract, engine: Engine) -> dict[str, Any]:
         "end": extract.end,
         "section": extract.section,
         "passage": extract.passage,
-        "line": engine.line_of(extract.doc, extract.start),
+        "line": extract.line,
     }
     if extract.context is not None:
         data["context"] = {"text": extract.context_text, "start": extract.context.start, "end": extract.context.end}
     return data
 
 
-def passage_to_json(passage: Passage, engine: Engine) -> dict[str, Any]:
+def passage_to_json(passage: Passage) -> dict[str, Any]:
     chunk = passage.chunk
     return {
         "rank": passage.rank,
@@ -173,19 +242,19 @@ def passage_to_json(passage: Passage, engine: Engine) -> dict[str, Any]:
         "section": chunk.section,
         "score": round(passage.score, 4),
         "kind": chunk.kind,
-        "line": engine.line_of(chunk.doc, chunk.start),
+        "line": passage.line,
         "rankers": passage.ranks,
     }
 
 
-def reply_to_json(reply: Reply, engine: Engine) -> dict[str, Any]:
+def reply_to_json(reply: Reply) -> dict[str, Any]:
     """The stable reply contract shared by the CLI, the HTTP API, the UI and the benchmark."""
     data: dict[str, Any] = {
         "question": reply.question,
         "answered": reply.answered,
-        "answer": [extract_to_json(e, engine) for e in reply.answer],
+        "answer": [extract_to_json(e) for e in reply.answer],
         "confidence": reply.confidence,
-        "passages": [passage_to_json(p, engine) for p in reply.passages],
+        "passages": [passage_to_json(p) for p in reply.passages],
         "timings_ms": reply.timings_ms,
     }
     if reply.notice:

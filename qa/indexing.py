@@ -22,7 +22,7 @@ import platform
 import shutil
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,17 @@ class LoadedIndex:
     unit_vectors: np.ndarray  # one row per unit, in chunk order
     unit_owner: np.ndarray  # chunk id of each unit row
     unit_offset: np.ndarray  # first unit row of each chunk
+    unit_count: np.ndarray  # number of units of each chunk
     lexical: LexicalIndex
+    # Offsets of each document's line breaks, computed on first use (citations give line numbers).
+    _newlines: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def line_of(self, doc: str, offset: int) -> int:
+        newlines = self._newlines.get(doc)
+        if newlines is None:
+            code_points = np.frombuffer(self.documents[doc].encode("utf-32-le"), dtype=np.uint32)
+            newlines = self._newlines.setdefault(doc, np.flatnonzero(code_points == ord("\n")))
+        return int(np.searchsorted(newlines, offset)) + 1
 
 
 def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
@@ -77,6 +87,20 @@ def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
         except OSError:
             files[rel] = "unreadable"
     return files
+
+
+def change_signature(settings: Settings) -> tuple[object, ...]:
+    """Sizes and modification times of the corpus files, and the CURRENT pointer: cheap to read,
+    and different whenever a document is edited, added or removed, or another build went live."""
+    stats = []
+    for path in sorted(corpus_files(settings.corpus_dir)):
+        try:
+            info = path.stat()
+            stats.append((str(path), info.st_size, info.st_mtime_ns))
+        except OSError:
+            stats.append((str(path), -1, -1))
+    build = current_build(settings.index_dir)
+    return (tuple(stats), build.name if build else "")
 
 
 def _digest(parts: dict[str, str]) -> str:
@@ -92,7 +116,15 @@ def _file_sha256(path: Path) -> str:
 
 
 def _versions() -> dict[str, str]:
-    names = ["faiss-cpu", "bm25s", "PyStemmer", "sentence-transformers", "langchain-text-splitters", "pysbd"]
+    names = [
+        "faiss-cpu",
+        "bm25s",
+        "PyStemmer",
+        "sentence-transformers",
+        "onnxruntime",
+        "langchain-text-splitters",
+        "pysbd",
+    ]
     found = {}
     for name in names:
         try:
@@ -139,7 +171,8 @@ def load(build: Path) -> LoadedIndex:
     manifest = json.loads((build / MANIFEST).read_text("utf-8"))
     chunks = [Chunk.from_json(c) for c in json.loads((build / "chunks.json").read_text("utf-8"))]
     docs = json.loads((build / "documents.json").read_text("utf-8"))
-    unit_vectors = np.load(build / "unit-vectors.npy", allow_pickle=False)
+    # Memory-mapped: large corpora only touch the rows of the candidates' units.
+    unit_vectors = np.load(build / "unit-vectors.npy", mmap_mode="r", allow_pickle=False)
     counts = np.array([len(c.units) for c in chunks], dtype=np.int64)
     unit_offset = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(chunks) else np.zeros(0, np.int64)
     return LoadedIndex(
@@ -151,6 +184,7 @@ def load(build: Path) -> LoadedIndex:
         unit_vectors=unit_vectors,
         unit_owner=np.repeat(np.arange(len(chunks), dtype=np.int64), counts),
         unit_offset=unit_offset,
+        unit_count=counts,
         lexical=LexicalIndex.load(build),
     )
 
@@ -161,10 +195,33 @@ def open_index(settings: Settings, encoder: Encoder) -> LoadedIndex:
         return load(check(settings))
     except StaleIndex as reason:
         log.info("index: %s, building it in %s", reason, settings.index_dir)
-        return load(build(settings, encoder))
+        try:
+            return load(build(settings, encoder))
+        except IndexBuildError as exc:
+            previous = _previous_build(settings)
+            if previous is None:
+                raise
+            # Out of date beats no answers at all: keep serving what was built, and say so.
+            log.error("index: %s; serving the previous index %s (%s)", exc, previous.path.name, reason)
+            return previous
     except Exception as exc:  # a build that passes its checksums but does not load: replace it
         log.warning("index: unreadable (%s: %s), rebuilding in %s", type(exc).__name__, exc, settings.index_dir)
         return load(build(settings, encoder, force=True))
+
+
+def _previous_build(settings: Settings) -> LoadedIndex | None:
+    """The live build even if stale (corpus or settings changed), when it is intact and loads."""
+    build = current_build(settings.index_dir)
+    if build is None:
+        return None
+    try:
+        manifest = json.loads((build / MANIFEST).read_text("utf-8"))
+        for name, expected in manifest.get("files", {}).items():
+            if _file_sha256(build / name) != expected:
+                return None
+        return load(build)
+    except Exception:  # missing, corrupted or unloadable: there is nothing to fall back on
+        return None
 
 
 def build(settings: Settings, encoder: Encoder, force: bool = False) -> Path:
@@ -203,7 +260,7 @@ def _build_locked(settings: Settings, encoder: Encoder) -> Path:
     timings["embed_s"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
-    dense, dense_params = vector_index.build(chunk_vectors)
+    dense, dense_params = vector_index.build(chunk_vectors, settings.approximate_above)
     lexical = LexicalIndex.build([c.index_text for c in chunks], unit_texts)
     timings["index_s"] = time.perf_counter() - mark
 
@@ -226,7 +283,7 @@ def _build_locked(settings: Settings, encoder: Encoder) -> Path:
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "settings": settings.fingerprint(),
             "corpus": {"hash": _digest(corpus), "files": corpus, "problems": problems},
-            "model": {"name": settings.model, "dimension": int(chunk_vectors.shape[1])},
+            "model": {"name": settings.model, "dimension": int(chunk_vectors.shape[1]), "encoder": encoder.backend},
             "vector_index": dense_params,
             "counts": {"documents": len(documents), "chunks": len(chunks), "units": len(unit_texts)},
             "versions": _versions(),

@@ -15,6 +15,7 @@ English MiniLM gives French texts compressed, noisy cosines while BM25 scores ar
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,9 +54,12 @@ def rank(index: LoadedIndex, query: Query, query_vector: np.ndarray, weights: di
     return Rankings(order=order)
 
 
-def _max_per_chunk(unit_scores: np.ndarray, index: LoadedIndex) -> np.ndarray:
-    per_chunk = np.zeros(len(index.chunks), dtype=np.float32)
-    np.maximum.at(per_chunk, index.unit_owner, unit_scores[: len(index.unit_owner)])
+def _max_per_chunk(unit_scores: np.ndarray, index: LoadedIndex, empty: float = 0.0) -> np.ndarray:
+    """Best unit score of each chunk (units are stored chunk by chunk, so one reduceat does it)."""
+    per_chunk = np.full(len(index.chunks), empty, dtype=np.float32)
+    has_units = index.unit_count > 0
+    if len(index.unit_owner):
+        per_chunk[has_units] = np.maximum.reduceat(unit_scores[: len(index.unit_owner)], index.unit_offset[has_units])
     return per_chunk
 
 
@@ -76,14 +80,11 @@ def unit_best_similarity(index: LoadedIndex, query_vector: np.ndarray, chunk_ids
     """Max cosine between the question and the units of each chunk, for the given chunks."""
     best: dict[int, float] = {}
     if len(chunk_ids) == len(index.chunks):
-        sims = index.unit_vectors @ query_vector
-        owners = index.unit_owner
-        per_chunk = np.full(len(index.chunks), -1.0, dtype=np.float32)
-        np.maximum.at(per_chunk, owners, sims)
-        return {int(i): float(s) for i, s in enumerate(per_chunk) if s > -1.0}
+        per_chunk = _max_per_chunk(index.unit_vectors @ query_vector, index, empty=-2.0)
+        return {int(i): float(s) for i, s in enumerate(per_chunk) if s > -2.0}
     for cid in chunk_ids:
         first = int(index.unit_offset[cid])
-        count = len(index.chunks[cid].units)
+        count = int(index.unit_count[cid])
         if count:
             best[int(cid)] = float(np.max(index.unit_vectors[first : first + count] @ query_vector))
     return best
@@ -110,12 +111,15 @@ def retrieve(
     weights: dict[str, float],
     rrf_k: int,
     depth: int,
+    timings: dict[str, float] | None = None,
 ) -> list[Passage]:
     """Rank with every ranker for every variant of the question, and fuse all the lists.
 
     A follow-up has two variants, the question alone and the question with the previous one:
     passages that both rank high ("Et la Russie ?" in a talk about the meeting) come first.
+    ``timings``, if given, receives the seconds spent ranking ("rank") and fusing ("fuse").
     """
+    started = time.perf_counter()
     order: dict[str, np.ndarray] = {}
     all_weights: dict[str, float] = {}
     for number, (query, vector) in enumerate(variants):
@@ -124,8 +128,13 @@ def retrieve(
         for name in rankings.order:
             order[name + suffix] = rankings.order[name]
             all_weights[name + suffix] = weights[name]
+    ranked = time.perf_counter()
     fused = fuse(Rankings(order), all_weights, rrf_k)
-    return [
+    passages = [
         Passage(chunk=index.chunks[cid], rank=position, score=score, ranks=ranks)
         for position, (cid, score, ranks) in enumerate(fused, start=1)
     ]
+    if timings is not None:
+        timings["rank"] = ranked - started
+        timings["fuse"] = time.perf_counter() - ranked
+    return passages

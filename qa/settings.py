@@ -22,7 +22,11 @@ ENV_VARS = {
     "BRIEFING_QA_CORPUS": "corpus_dir",
     "BRIEFING_QA_INDEX": "index_dir",
     "BRIEFING_QA_MODEL": "model",
+    "BRIEFING_QA_ENCODER": "encoder",
+    "BRIEFING_QA_THREADS": "threads",
     "BRIEFING_QA_ABSTAIN_BELOW": "abstain_below",
+    "BRIEFING_QA_RELOAD_EVERY": "reload_every",
+    "BRIEFING_QA_WORKERS": "workers",
     "BRIEFING_QA_ALLOWED_ORIGINS": "allowed_origins",
     "BRIEFING_QA_API_TOKEN": "api_token",
     "BRIEFING_QA_UI_USER": "ui_user",
@@ -35,12 +39,17 @@ class Settings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
     model: str = DEFAULT_MODEL
+    # How the model runs: "auto" (ONNX Runtime, falling back to torch), "onnx" or "torch".
+    encoder: str = "auto"
+    # Threads for one encoding call; 0: ONNX Runtime's default (one per core).
+    threads: int = 0
 
     # Chunking: characters, inside one structural unit (see qa.chunking).
     chunk_size: int = 700
     chunk_overlap: int = 0
 
-    # Retrieval.
+    # Retrieval. Above this many chunks the dense index is approximate (HNSW), exact below.
+    approximate_above: int = 20_000
     top_k: int = 5
     candidates: int = 30
     rrf_k: int = 20
@@ -60,7 +69,10 @@ class Settings:
     abstain_below: float = 0.5
     max_extracts: int = 2
 
-    # Serving.
+    # Serving. The server checks the corpus this often (seconds) and swaps in a rebuilt index; 0: never.
+    reload_every: float = 10.0
+    # Questions computed at once (more wait their turn); 0: one per core.
+    workers: int = 0
     allowed_origins: tuple[str, ...] = ()
     # Optional authentication: a bearer token for /api/*, a login for the UI and its Gradio API.
     api_token: str = field(default="", repr=False)
@@ -68,7 +80,12 @@ class Settings:
     ui_password: str = field(default="", repr=False)
 
     # Bumped whenever the index format or how it is derived changes, so old indexes rebuild.
-    index_format: int = 2
+    index_format: int = 3
+
+    @property
+    def encoder_dir(self) -> Path:
+        """Where ONNX exports of models are kept (generated, like the index)."""
+        return self.index_dir / "encoders"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -91,6 +108,7 @@ class Settings:
             "model": self.model,
             "chunk_size": self.chunk_size,
             "chunk_overlap": self.chunk_overlap,
+            "approximate_above": self.approximate_above,
             "index_format": self.index_format,
         }
 

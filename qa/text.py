@@ -156,3 +156,10 @@ def char_ngrams(text: str, sizes: tuple[int, ...] = (3, 4, 5)) -> list[str]:
                 continue
             grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
     return grams
+
+
+@lru_cache(maxsize=8192)
+def token_sets(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A text's stems and character n-grams as sets, memoised: the same passages' units are
+    scored against question after question, and tokenising them was most of the answering time."""
+    return frozenset(word_tokens(text)), frozenset(char_ngrams(text))

@@ -104,6 +104,7 @@ class Passage:
     rank: int
     score: float
     ranks: dict[str, int] = field(default_factory=dict)
+    line: int = 0  # 1-based line of the chunk's start in its document
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class Extract:
     score: float
     context: Span | None = None
     context_text: str = ""
+    line: int = 0  # 1-based line of the extract's start in its document
 
 
 @dataclass(frozen=True)

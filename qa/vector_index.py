@@ -1,7 +1,9 @@
 """The dense index: FAISS inner product over L2-normalised vectors (cosine similarity).
 
-Exact search (``IndexFlatIP``) for corpora up to ``HNSW_THRESHOLD`` vectors, HNSW above,
-where exact search stops being cheap; the choice and its parameters go into the manifest.
+Exact search (``IndexFlatIP``) for corpora up to ``settings.approximate_above`` vectors
+(20 000 by default), HNSW above, where exact search stops being cheap; the choice and its
+parameters go into the manifest. Crossing the threshold changes the corpus, so the index is
+rebuilt and the type chosen again.
 """
 
 from __future__ import annotations
@@ -11,20 +13,19 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-HNSW_THRESHOLD = 20_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
 
 
-def index_params(count: int) -> dict[str, object]:
-    if count <= HNSW_THRESHOLD:
+def index_params(count: int, approximate_above: int) -> dict[str, object]:
+    if count <= approximate_above:
         return {"type": "flat"}
     return {"type": "hnsw", "M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH}
 
 
-def build(vectors: np.ndarray) -> tuple[faiss.Index, dict[str, object]]:
-    params = index_params(len(vectors))
+def build(vectors: np.ndarray, approximate_above: int) -> tuple[faiss.Index, dict[str, object]]:
+    params = index_params(len(vectors), approximate_above)
     dim = vectors.shape[1]
     if params["type"] == "flat":
         index: faiss.Index = faiss.IndexFlatIP(dim)

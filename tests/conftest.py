@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.embedding import Encoder
+from qa.embedding import Encoder, TorchEncoder, encoder_for
 from qa.engine import Engine
 from qa.logs import configure
 from qa.settings import PROJECT_ROOT, Settings
@@ -20,8 +20,16 @@ configure()
 
 
 @pytest.fixture(scope="session")
-def encoder() -> Encoder:
-    return Encoder(Settings().model)
+def encoder(settings: Settings) -> Encoder:
+    """The encoder the app uses by default: the ONNX export, made once in the session's index folder."""
+    made = encoder_for(settings)
+    assert made.backend == "onnx", "the ONNX path must work with the default model"
+    return made
+
+
+@pytest.fixture(scope="session")
+def torch_encoder() -> TorchEncoder:
+    return TorchEncoder(Settings().model)
 
 
 @pytest.fixture(scope="session")

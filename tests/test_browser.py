@@ -104,7 +104,7 @@ def test_clicking_a_citation_highlights_that_passage(page: Page, engine: Engine)
     rank = int(label.split("]")[0].strip("[ "))
     from qa.engine import reply_to_json
 
-    reply = reply_to_json(engine.ask("Quelles infrastructures les services de renseignement protègent-ils ?"), engine)
+    reply = reply_to_json(engine.ask("Quelles infrastructures les services de renseignement protègent-ils ?"))
     passage = next(p for p in reply["passages"] if p["rank"] == rank)
     assert mark.inner_text().split() == passage["text"].split()
 

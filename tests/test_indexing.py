@@ -4,6 +4,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
@@ -136,3 +137,26 @@ def test_two_builds_at_once_leave_one_valid_index(small_corpus: Path, tmp_path: 
     assert [p.name for p in index_dir.iterdir() if p.name.startswith("build-")] == [live.name]
     assert not [p for p in index_dir.iterdir() if p.name.startswith(".tmp-")]
     assert len(indexing.load(live).chunks) > 40
+
+
+def test_dense_index_turns_approximate_when_the_corpus_crosses_the_threshold(
+    small_corpus: Path, tmp_path: Path, encoder: Encoder
+) -> None:
+    settings = replace(_settings(small_corpus, tmp_path / "index"), approximate_above=60)
+    small = indexing.open_index(settings, encoder)
+    assert len(small.chunks) <= 60 and small.manifest["vector_index"] == {"type": "flat"}
+    # A second document takes the corpus over the threshold: rebuilt, now with HNSW.
+    (small_corpus / "copie.txt").write_text((small_corpus / "chevening-briefing.fr.txt").read_text("utf-8"), "utf-8")
+    large = indexing.open_index(settings, encoder)
+    assert len(large.chunks) > 60 and large.path != small.path
+    params = large.manifest["vector_index"]
+    assert params["type"] == "hnsw" and params["M"] > 0 and params["efSearch"] >= 10
+    assert isinstance(large.dense, faiss.IndexHNSWFlat)
+    # On a corpus this small the approximate search finds what exact search finds.
+    vectors = encoder.encode(["Qui organise la réunion ?", "Quel est le rôle du MI6 ?"])
+    exact = faiss.IndexFlatIP(large.dense.d)
+    exact.add(large.dense.reconstruct_n(0, large.dense.ntotal))
+    assert (large.dense.search(vectors, 10)[1] == exact.search(vectors, 10)[1]).mean() > 0.9
+    # The threshold is part of what the index depends on: changing it rebuilds.
+    with pytest.raises(indexing.StaleIndex, match="settings changed"):
+        indexing.check(replace(settings, approximate_above=20_000))

@@ -64,7 +64,7 @@ def test_reader_and_chunker_never_fail_and_stay_verbatim(text: str, chunk_size: 
 @given(question=st.one_of(TEXTS, st.text(max_size=200)))
 def test_answering_never_fails_and_quotes_verbatim(engine: Engine, question: str) -> None:
     try:
-        reply = reply_to_json(engine.ask(question, k=3), engine)
+        reply = reply_to_json(engine.ask(question, k=3))
     except QuestionError:
         return
     assert 0.0 <= reply["confidence"] <= 1.0

@@ -43,7 +43,14 @@ def test_ask_round_trip(server: str, engine: Engine) -> None:
     assert response.status_code == 200
     reply = response.json()
     assert reply["answered"] and reply["answer"][0]["text"].startswith("L’OTAN agit comme garant")
-    assert len(reply["passages"]) == 3 and set(reply["timings_ms"]) == {"retrieve", "extract", "total"}
+    assert len(reply["passages"]) == 3 and set(reply["timings_ms"]) == {
+        "analyze",
+        "encode",
+        "rank",
+        "fuse",
+        "extract",
+        "total",
+    }
     assert "line" in reply["answer"][0]
     _verbatim(reply, engine)
 

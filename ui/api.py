@@ -84,7 +84,7 @@ def api_router(engine: Engine) -> APIRouter:
             reply = await run_in_threadpool(engine.ask, request.question, request.k, request.previous)
         except QuestionError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
-        return reply_to_json(reply, engine)
+        return reply_to_json(reply)
 
     @router.get("/health", response_model=Health, summary="Whether the engine is loaded and ready to answer")
     async def health() -> dict[str, Any]:

@@ -53,7 +53,7 @@ def build_ui(engine: Engine) -> gr.Blocks:
             reply = engine.ask(question, previous=(conversation or {}).get("previous"))
         except QuestionError as exc:
             raise gr.Error(str(exc)) from None
-        return reply_to_json(reply, engine)
+        return reply_to_json(reply)
 
     def show(
         question: str, reply: dict[str, Any], history: list[dict[str, Any]], conversation: dict[str, Any], language: str

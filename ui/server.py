@@ -157,6 +157,7 @@ def create_app(engine: Any, settings: Settings, root_path: str = "") -> Any:
         app.add_middleware(BearerToken, token=settings.api_token)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.include_router(api_router(engine))
+    engine.watch(settings.reload_every)
 
     @app.get("/gradio.js", include_in_schema=False)
     async def web_component() -> FileResponse:
@@ -194,5 +195,15 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, root_pa
     app = create_app(engine, settings, root_path=root_path)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     log.info("ready: http://%s:%d%s/ (API docs at /api/docs)", shown_host, port, root_path)
-    uvicorn.run(app, host=host, port=port, root_path=root_path, log_level="warning", access_log=False)
+    # Keep-alive longer than uvicorn's 5 s: under load a late timer can close a connection that a
+    # client has just reused (seen as resets in the soak test); 75 s is nginx's default.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        root_path=root_path,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=75,
+    )
     return 0

@@ -1,0 +1,111 @@
+"""A closed-loop HTTP load generator, run as its own process so it never shares the server's interpreter.
+
+``python -m qa.load_generator URL --target api|gradio --clients N --duration S --questions FILE``
+prints one JSON object: requests, errors, answers/s, latency percentiles, and the generator's
+own CPU time (it runs on the same machine as the server, so its cost is reported, not hidden).
+
+Each of N clients sends a question, waits for the whole reply, and sends the next one:
+- ``api``: ``POST /api/ask``;
+- ``gradio``: the Gradio API as its clients use it: ``POST /gradio_api/call/ask`` for an event
+  id, then ``GET /gradio_api/call/ask/{id}`` until the ``complete`` event (server-sent events).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import resource
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+
+async def _ask_api(client: httpx.AsyncClient, url: str, question: str) -> bool:
+    response = await client.post(f"{url}/api/ask", json={"question": question})
+    return response.status_code == 200 and "passages" in response.json()
+
+
+async def _ask_gradio(client: httpx.AsyncClient, url: str, question: str) -> bool:
+    response = await client.post(f"{url}/gradio_api/call/ask", json={"data": [question]})
+    if response.status_code != 200:
+        return False
+    event_id = response.json()["event_id"]
+    async with client.stream("GET", f"{url}/gradio_api/call/ask/{event_id}") as stream:
+        event = ""
+        async for line in stream.aiter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                return event == "complete" and "passages" in line
+    return False
+
+
+async def _run(url: str, target: str, clients: int, duration: float, questions: list[str]) -> dict[str, Any]:
+    ask = _ask_api if target == "api" else _ask_gradio
+    latencies: list[float] = []
+    errors: list[str] = []
+    cycle = itertools.cycle(questions)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(timeout=60.0, limits=limits) as client:
+        deadline = time.perf_counter() + duration
+
+        async def one_client() -> None:
+            while time.perf_counter() < deadline:
+                question = next(cycle)
+                started = time.perf_counter()
+                try:
+                    if await ask(client, url, question):
+                        latencies.append(time.perf_counter() - started)
+                    else:
+                        errors.append("bad reply")
+                except (httpx.HTTPError, ValueError, KeyError) as exc:
+                    errors.append(type(exc).__name__)
+
+        cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+        wall_started = time.perf_counter()
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        wall = time.perf_counter() - wall_started
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    ms = np.array(latencies) * 1000 if latencies else np.zeros(1)
+    return {
+        "target": target,
+        "clients": clients,
+        "seconds": round(wall, 2),
+        "answers": len(latencies),
+        "errors": len(errors),
+        "error_kinds": dict(Counter(errors)),
+        "answers_per_s": round(len(latencies) / wall, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p95_ms": round(float(np.percentile(ms, 95)), 2),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "generator_cpu_s": round(
+            (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime), 2
+        ),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qa.load_generator", description=__doc__.split("\n")[0])
+    parser.add_argument("url", help="base URL of the running app, e.g. http://127.0.0.1:7860")
+    parser.add_argument("--target", choices=["api", "gradio"], default="api")
+    parser.add_argument("--clients", type=int, default=1)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds")
+    parser.add_argument("--questions", type=Path, required=True, help="JSONL file with a 'question' per line")
+    args = parser.parse_args(argv)
+    questions = [
+        json.loads(line)["question"] for line in args.questions.read_text("utf-8").splitlines() if line.strip()
+    ]
+    result = asyncio.run(_run(args.url.rstrip("/"), args.target, args.clients, args.duration, questions))
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
