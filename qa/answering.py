@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa import answer_types
 from qa import types as k
 from qa.calibration import Calibration
 from qa.chunking import unit_text
@@ -27,6 +28,8 @@ PASSAGES_SEARCHED = 3
 # Prior for units of the 1st, 2nd, 3rd passage: fusion already weighed all rankers.
 RANK_PRIOR = (0.12, 0.05, 0.0)
 SECOND_EXTRACT_RATIO = 0.92
+# Added to a unit holding the kind of answer the question asks for (a place for "Où", ...).
+ANSWER_TYPE_BONUS = 0.1
 # Question-to-question cosines run high whatever the topic: an FAQ question answers for its
 # answer only when the two questions share most of their (IDF-weighted) words both ways.
 FAQ_MATCH_MIN = 0.5
@@ -64,10 +67,16 @@ def gram_coverage(query_grams: set[str], grams: frozenset[str]) -> float:
 
 
 def score_units(
-    index: LoadedIndex, query: Query, query_vector: np.ndarray, passages: list[Passage], weights: dict[str, float]
+    index: LoadedIndex,
+    query: Query,
+    query_vector: np.ndarray,
+    passages: list[Passage],
+    weights: dict[str, float],
+    use_answer_types: bool = True,
 ) -> list[ScoredUnit]:
     """Every unit of the top passages scored against the question (``weights``: its terms' IDF), best first."""
     query_grams = set(query.chargrams)
+    wanted = answer_types.expected(query.text) if use_answer_types else None
     scored = []
     for position, passage in enumerate(passages[:PASSAGES_SEARCHED]):
         chunk = passage.chunk
@@ -87,6 +96,8 @@ def score_units(
             # Words weigh more than meaning: the English MiniLM's cosines on French text are noisy
             # (bench: 0.5/0.35/0.15 gave hit@1 0.818, 0.35/0.5/0.15 gives 0.836).
             score = 0.35 * float(sim) + 0.5 * words + 0.15 * gram_share + RANK_PRIOR[position]
+            if wanted and answer_types.holds_new(wanted, index.documents[chunk.doc][unit.start : unit.end], query.text):
+                score += ANSWER_TYPE_BONUS
             scored.append(ScoredUnit(passage, unit, score, float(sim), words, gram_share))
     scored.sort(key=lambda s: -s.score)
     return scored
@@ -147,9 +158,10 @@ def extract_answer(
     calibration: Calibration,
     max_extracts: int,
     unit_scoring: bool = True,
+    answer_types: bool = True,
 ) -> Answer:
     weights = term_weights(query, index)  # computed once: both the scorer and the features use it
-    scored = score_units(index, query, query_vector, passages, weights)
+    scored = score_units(index, query, query_vector, passages, weights, answer_types)
     if not unit_scoring:  # ablation: quote the top passage's first unit, whatever the question
         scored = sorted((s for s in scored if s.passage is passages[0]), key=lambda s: s.unit.start)[:1]
     best = scored[0] if scored else None

@@ -41,6 +41,7 @@ class Pipeline:
     correct_spelling: bool = True
     expand_aliases: bool = True
     unit_scoring: bool = True
+    answer_types: bool = True
     answer_first: bool = True
 
 
@@ -168,6 +169,7 @@ class Engine:
             self.calibration,
             self.settings.max_extracts,
             unit_scoring=pipeline.unit_scoring,
+            answer_types=pipeline.answer_types,
         )
         extracted = time.perf_counter()
         timings = {

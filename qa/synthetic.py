@@ -77,7 +77,7 @@ def write_corpus(source_dir: Path, target_dir: Path, chunks: int, seed: int = 0,
     return written
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 class SentenceMeanEncoder:

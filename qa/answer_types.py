@@ -1,0 +1,52 @@
+"""What kind of answer a question asks for, and whether a unit holds one the question does not.
+
+"Où se tient la réunion ?" shares no word with its answer "organisée à Chevening House dans le
+Kent": the answer is recognised by its shape (a place after à/en/dans), not by overlap. The
+French and English question words map onto four shapes; a unit holding such a span that the
+question does not already contain gets a bonus in unit scoring.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.text import fold
+
+PLACE, TIME, NUMBER, PERSON = "place", "time", "number", "person"
+
+_QUESTION_WORDS = (
+    (PLACE, re.compile(r"^(?:ou|d'ou|dans quel(?:le)?s? (?:lieu|ville|pays|region|comte)|where)\b")),
+    (TIME, re.compile(r"^(?:quand|a quel(?:le)? (?:moment|date|heure)|en quelle annee|when)\b")),
+    (NUMBER, re.compile(r"^(?:combien|how (?:many|much|long))\b")),
+    (PERSON, re.compile(r"^(?:qui|who|whom)\b")),
+)
+_NAME = r"[A-ZÀ-Ý][\w’'-]+(?:\s+[A-ZÀ-Ý][\w’'-]+)*"
+_SHAPES = {
+    PLACE: re.compile(rf"\b(?:à|en|au|aux|dans le|dans la|dans les|près de)\s+({_NAME})"),
+    TIME: re.compile(
+        r"\b(\d{1,2}(?:er)? (?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)"
+        r"|(?:19|20)\d\d|week-end|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|hier)\b",
+        re.IGNORECASE,
+    ),
+    NUMBER: re.compile(r"(\d[\d\s,.]*)"),
+    PERSON: re.compile(rf"({_NAME}\s+{_NAME})"),  # two capitalised words: a first and last name
+}
+
+
+def expected(question: str) -> str | None:
+    """The answer shape a question asks for, if its first words say so."""
+    folded = fold(question).replace("’", "'").strip(' ¿?¡!«»"')
+    for kind, pattern in _QUESTION_WORDS:
+        if pattern.match(folded):
+            return kind
+    return None
+
+
+def holds_new(kind: str, unit: str, question: str) -> bool:
+    """Whether the unit holds a span of that shape whose words the question does not already have."""
+    asked = set(fold(question).split())
+    for match in _SHAPES[kind].finditer(unit):
+        words = fold(match.group(1)).split()
+        if words and not all(w in asked for w in words):
+            return True
+    return False

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+
+from qa.answer_types import NUMBER, PERSON, PLACE, TIME, expected, holds_new
+from qa.engine import Engine, Pipeline
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Où se tient la réunion ?", PLACE),
+        ("Ou se trouve Chevening ?", PLACE),  # typed without the accent
+        ("Dans quel comté se trouve Chevening House ?", PLACE),
+        ("Where is the meeting held?", PLACE),
+        ("Quand débute la rencontre ?", TIME),
+        ("Combien de pays participent ?", NUMBER),
+        ("Qui mène la réunion ?", PERSON),
+        ("Quel est le rôle de l’OTAN ?", None),
+        ("Pourquoi la réunion est-elle cruciale ?", None),
+    ],
+)
+def test_question_words_give_the_expected_shape(question: str, kind: str | None) -> None:
+    assert expected(question) == kind
+
+
+def test_a_unit_counts_only_if_it_adds_what_the_question_lacks() -> None:
+    unit = "Cette rencontre, organisée à Chevening House dans le Kent, illustre une volonté claire."
+    assert holds_new(PLACE, unit, "Où se tient la réunion ?")
+    assert holds_new(PLACE, unit, "Dans quel comté se trouve Chevening House ?")  # "Kent" is new
+    assert not holds_new(PLACE, "Les discussions menées à Chevening House.", "Où est Chevening House ?")
+    assert holds_new(TIME, "Le sommet aura lieu le 15 août à Anchorage.", "Quand a lieu le sommet ?")
+    assert not holds_new(NUMBER, "Aucun chiffre ici.", "Combien de pays ?")
+
+
+def test_answer_types_pick_the_place_for_a_where_question(engine: Engine) -> None:
+    question = "Dans quel comté se trouve Chevening House ?"
+    with_types = engine.ask(question).answer[0].text
+    without = engine.ask(question, pipeline=Pipeline(answer_types=False)).answer[0].text
+    assert "dans le Kent" in with_types and "dans le Kent" not in without
