@@ -23,6 +23,7 @@ from qa.text import char_ngrams, content_words, word_tokens
 
 ANALYZERS: dict[str, Callable[[str], list[str]]] = {"words": word_tokens, "chargrams": char_ngrams}
 VOCABULARY_FILE = "vocabulary.json"
+MIN_TOKENS_KEPT = 5
 
 
 @dataclass
@@ -47,9 +48,20 @@ class LexicalIndex:
     def n_docs(self, field: str = "words") -> int:
         return int(self.fields[field].scores["num_docs"])
 
-    def scores(self, field: str, tokens: list[str]) -> np.ndarray:
+    def scores(self, field: str, tokens: list[str], max_df_share: float = 1.0) -> np.ndarray:
+        """BM25 score of every document of the field for these tokens.
+
+        ``max_df_share`` < 1 leaves out tokens found in more than that share of the documents
+        (keeping the rarest few if none is left): on large corpora, common character n-grams
+        ("_de", "ion") have posting lists of most documents and weigh almost nothing.
+        """
         bm25 = self.fields[field]
         ids = bm25.get_tokens_ids([t for t in tokens if t])
+        if ids and max_df_share < 1.0:
+            indptr = bm25.scores["indptr"]
+            df = {i: int(indptr[i + 1] - indptr[i]) for i in set(ids)}
+            limit = max_df_share * self.n_docs(field)
+            ids = [i for i in ids if df[i] <= limit] or sorted(ids, key=df.__getitem__)[:MIN_TOKENS_KEPT]
         if not ids:
             return np.zeros(self.n_docs(field), dtype=np.float32)
         return np.asarray(bm25.get_scores_from_ids(ids), dtype=np.float32)
@@ -75,8 +87,9 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
+        # Memory-mapped: the postings are paged in as queries read them (100 000 chunks: ~800 MB).
         fields = {
-            name: bm25s.BM25.load(str(directory / f"bm25-{name}"), load_corpus=False, allow_pickle=False)
+            name: bm25s.BM25.load(str(directory / f"bm25-{name}"), load_corpus=False, mmap=True, allow_pickle=False)
             for prefix in ("", "unit_")
             for name in (prefix + analyzer for analyzer in ANALYZERS)
         }

@@ -54,14 +54,18 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+_RSS_FIELDS = {"VmRSS": "rss_mb", "VmHWM": "peak_rss_mb", "RssAnon": "anon_mb", "RssFile": "file_mb"}
+
+
 def rss_mb(pid: int | str = "self") -> dict[str, float]:
-    """Current (VmRSS) and peak (VmHWM) resident memory of a process, in MiB."""
+    """Resident memory of a process in MiB: now, peak, and split into the process's own (anonymous)
+    pages and pages of memory-mapped index files (shared with the page cache, reclaimable)."""
     found = {}
     with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                found["rss_mb" if key == "VmRSS" else "peak_rss_mb"] = round(int(value.split()[0]) / 1024, 1)
+            if key in _RSS_FIELDS:
+                found[_RSS_FIELDS[key]] = round(int(value.split()[0]) / 1024, 1)
     return found
 
 
@@ -226,9 +230,12 @@ def measure_scale(
     questions_path.write_text(json.dumps(questions), "utf-8")
     log.info("perf: scale %d: building (if needed) and querying, in a separate process", size)
     vectors = "real" if real_vectors else "sentence-means"
-    return _probe(
-        "probe-scale", *_settings_args(scale_settings), "--questions", str(questions_path), "--vectors", vectors
-    )
+    args = [*_settings_args(scale_settings), "--questions", str(questions_path), "--vectors", vectors]
+    built = _probe("probe-scale-build", *args)  # its own process: build memory is not counted as serving's
+    result = _probe("probe-scale", *args)
+    result["build_peak_rss_mb"] = built["peak_rss_mb"]
+    result["built_now"] = built["built_now"]
+    return result
 
 
 # --- probes (run in a fresh interpreter) ----------------------------------------------------
@@ -276,23 +283,27 @@ def probe_first_answer(settings: Settings, question: str) -> dict[str, Any]:
     }
 
 
-def probe_scale(settings: Settings, questions: list[str], vectors_from: str) -> dict[str, Any]:
-    import faiss
-
+def probe_scale_build(settings: Settings, vectors_from: str) -> dict[str, Any]:
     from qa import indexing
     from qa.embedding import encoder_for
-    from qa.engine import Engine
     from qa.synthetic import SentenceMeanEncoder
 
-    encoder = encoder_for(settings)
     try:
         indexing.check(settings)
         built_now = False
     except indexing.StaleIndex:
         built_now = True
-        build_encoder = encoder if vectors_from == "real" else SentenceMeanEncoder(encoder)
-        indexing.build(settings, build_encoder)
-    engine = Engine(settings, encoder=encoder)  # questions are always encoded by the real model
+        encoder = encoder_for(settings)
+        indexing.build(settings, encoder if vectors_from == "real" else SentenceMeanEncoder(encoder))
+    return {"built_now": built_now, **rss_mb()}
+
+
+def probe_scale(settings: Settings, questions: list[str]) -> dict[str, Any]:
+    import faiss
+
+    from qa.engine import Engine
+
+    engine = Engine(settings)  # the index is built: loading only; questions encoded by the real model
     manifest = engine.index.manifest
     after_load = rss_mb()
     timings = manifest["timings"]
@@ -317,7 +328,6 @@ def probe_scale(settings: Settings, questions: list[str], vectors_from: str) -> 
         "units": manifest["counts"]["units"],
         "vector_index": manifest["vector_index"],
         "vectors": manifest["model"].get("encoder"),
-        "built_now": built_now,
         "built": manifest["created"],
         "build_s": round(sum(timings.values()), 1),
         "build_timings": timings,
@@ -419,7 +429,11 @@ def render(report: dict[str, Any]) -> str:
                 f"p50 {s['ask_ms']['p50']} ms, p95 {s['ask_ms']['p95']} ms ({s['vector_index']['type']} index)",
             ),
             (f"scale {n}: dense recall@10 vs exact", f"{s['recall@10']} (search p50 {s['dense_search_ms']['p50']} ms)"),
-            (f"scale {n}: RSS after load / end", f"{s['rss_after_load_mb']} MiB / {s['rss_mb']} MiB"),
+            (
+                f"scale {n}: RSS after load / after the questions",
+                f"{s['rss_after_load_mb']} MiB / {s['rss_mb']} MiB (own {s['anon_mb']} MiB + mapped index files "
+                f"{s['file_mb']} MiB); build peak {s['build_peak_rss_mb']} MiB; index {s['index_mb']} MiB on disk",
+            ),
         ]
     lines = [f"Performance, {report['date']}, {report['machine']}", "", "| measure | value |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]
@@ -428,7 +442,7 @@ def render(report: dict[str, Any]) -> str:
 
 def _probe_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m qa.perf")
-    parser.add_argument("probe", choices=["probe-build", "probe-first-answer", "probe-scale"])
+    parser.add_argument("probe", choices=["probe-build", "probe-first-answer", "probe-scale-build", "probe-scale"])
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--index-dir", type=Path, required=True)
     parser.add_argument("--model", required=True)
@@ -444,8 +458,10 @@ def _probe_main(argv: list[str]) -> int:
         result = probe_build(settings)
     elif args.probe == "probe-first-answer":
         result = probe_first_answer(settings, args.question)
+    elif args.probe == "probe-scale-build":
+        result = probe_scale_build(settings, args.vectors)
     else:
-        result = probe_scale(settings, json.loads(args.questions.read_text("utf-8")), args.vectors)
+        result = probe_scale(settings, json.loads(args.questions.read_text("utf-8")))
     print(json.dumps(result))
     return 0
 

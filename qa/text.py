@@ -158,7 +158,7 @@ def char_ngrams(text: str, sizes: tuple[int, ...] = (3, 4, 5)) -> list[str]:
     return grams
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)  # ~25 KB each: enough for every unit of a briefing, bounded for big corpora
 def token_sets(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """A text's stems and character n-grams as sets, memoised: the same passages' units are
     scored against question after question, and tokenising them was most of the answering time."""
