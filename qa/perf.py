@@ -432,7 +432,9 @@ def render(report: dict[str, Any]) -> str:
             (
                 f"scale {n}: RSS after load / after the questions",
                 f"{s['rss_after_load_mb']} MiB / {s['rss_mb']} MiB (own {s['anon_mb']} MiB + mapped index files "
-                f"{s['file_mb']} MiB); build peak {s['build_peak_rss_mb']} MiB; index {s['index_mb']} MiB on disk",
+                f"{s['file_mb']} MiB); build peak "
+                + (f"{s['build_peak_rss_mb']} MiB" if s["built_now"] else "not measured (index reused)")
+                + f"; index {s['index_mb']} MiB on disk",
             ),
         ]
     lines = [f"Performance, {report['date']}, {report['machine']}", "", "| measure | value |", "|---|---|"]

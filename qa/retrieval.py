@@ -27,9 +27,12 @@ from qa.types import Passage
 
 # Above this many units, unit similarities are computed for the other rankers' candidates only.
 FULL_UNIT_SCAN_LIMIT = 50_000
-# With an approximate (large) index, character n-grams in more than this share of the documents
-# are not scored: their postings are most of the corpus and their weight next to nothing.
-APPROXIMATE_MAX_DF_SHARE = 0.05
+# In fields of more than PRUNE_ABOVE documents, character n-grams found in more than this share
+# of them are not scored: their postings are most of the corpus and their weight next to nothing
+# (100 000 chunks: 2 million postings a question). Small corpora, the briefing's included, are
+# scored exactly.
+PRUNE_ABOVE = 5_000
+PRUNED_MAX_DF_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -41,19 +44,19 @@ class Rankings:
 
 def rank(index: LoadedIndex, query: Query, query_vector: np.ndarray, weights: dict[str, float], depth: int) -> Rankings:
     order: dict[str, np.ndarray] = {}
-    approximate = index.manifest.get("vector_index", {}).get("type", "flat") != "flat"
     for field, tokens in (("words", query.words), ("chargrams", query.chargrams)):
-        max_df_share = APPROXIMATE_MAX_DF_SHARE if approximate and field == "chargrams" else 1.0
         for name in (field, "unit_" + field):
             if weights.get(name):
-                raw = index.lexical.scores(name, tokens, max_df_share)
+                large = field == "chargrams" and index.lexical.n_docs(name) > PRUNE_ABOVE
+                raw = index.lexical.scores(name, tokens, PRUNED_MAX_DF_SHARE if large else 1.0)
                 order[name] = _top_chunks_by_unit(raw, index, depth) if name.startswith("unit_") else _top(raw, depth)
     if weights.get("dense"):
         _sims, ids = vector_index.search(index.dense, query_vector, depth)
         order["dense"] = ids
     if weights.get("units") and len(index.unit_vectors):
-        best = unit_best_similarity(index, query_vector, _candidates(order, len(index.chunks), index))
-        order["units"] = np.array(sorted(best, key=best.__getitem__, reverse=True)[:depth], dtype=np.int64)
+        order["units"] = _top_by_best_unit_similarity(
+            index, query_vector, _candidates(order, len(index.chunks), index), depth
+        )
     return Rankings(order=order)
 
 
@@ -93,6 +96,16 @@ def _candidates(order: dict[str, np.ndarray], n_chunks: int, index: LoadedIndex)
     if len(index.unit_vectors) <= FULL_UNIT_SCAN_LIMIT or not order:
         return np.arange(n_chunks)
     return np.unique(np.concatenate(list(order.values())))
+
+
+def _top_by_best_unit_similarity(
+    index: LoadedIndex, query_vector: np.ndarray, chunk_ids: np.ndarray, depth: int
+) -> np.ndarray:
+    if len(chunk_ids) == len(index.chunks):  # every unit: vectorised, no per-chunk Python
+        per_chunk = _max_per_chunk(index.unit_vectors @ query_vector, index, empty=-2.0)
+        return _top(per_chunk + 2.0, depth)  # shifted so that every chunk with units is positive
+    best = unit_best_similarity(index, query_vector, chunk_ids)
+    return np.array(sorted(best, key=best.__getitem__, reverse=True)[:depth], dtype=np.int64)
 
 
 def unit_best_similarity(index: LoadedIndex, query_vector: np.ndarray, chunk_ids: np.ndarray) -> dict[int, float]:
