@@ -137,8 +137,10 @@ def test_running_server_swaps_in_the_new_index_when_the_corpus_changes(
 def test_server_answers_with_no_network_at_all(settings: Settings, engine: Engine, tmp_path: Path) -> None:
     """In a network namespace with only a loopback interface: nothing outside is reachable, and
     the app still starts and answers (it never needs the network)."""
-    if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "true"]).returncode != 0:
-        pytest.skip("cannot create a network namespace here")
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        pytest.skip("unshare or ip (iproute2) is not installed")
+    if subprocess.run(["unshare", "-n", "true"]).returncode != 0:
+        pytest.skip("cannot create a network namespace here (needs root or CAP_SYS_ADMIN)")
     script = textwrap.dedent(f"""
         import json, subprocess, sys, time, httpx, socket
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
