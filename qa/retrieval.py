@@ -109,11 +109,8 @@ def _top_by_best_unit_similarity(
 
 
 def unit_best_similarity(index: LoadedIndex, query_vector: np.ndarray, chunk_ids: np.ndarray) -> dict[int, float]:
-    """Max cosine between the question and the units of each chunk, for the given chunks."""
+    """Max cosine between the question and the units of each chunk, for a few given chunks."""
     best: dict[int, float] = {}
-    if len(chunk_ids) == len(index.chunks):
-        per_chunk = _max_per_chunk(index.unit_vectors @ query_vector, index, empty=-2.0)
-        return {int(i): float(s) for i, s in enumerate(per_chunk) if s > -2.0}
     for cid in chunk_ids:
         first = int(index.unit_offset[cid])
         count = int(index.unit_count[cid])
