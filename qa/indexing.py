@@ -160,11 +160,19 @@ def check(settings: Settings) -> Path:
     corpus = corpus_fingerprint(settings.corpus_dir)
     if manifest.get("corpus", {}).get("hash") != _digest(corpus):
         raise StaleIndex("corpus changed")
+    broken = _first_broken_file(build, manifest)
+    if broken:
+        raise StaleIndex(f"index file {broken} is missing or corrupted")
+    return build
+
+
+def _first_broken_file(build: Path, manifest: dict[str, Any]) -> str | None:
+    """The first file of the build that is missing or whose checksum differs from the manifest's."""
     for name, expected in manifest.get("files", {}).items():
         path = build / name
         if not path.is_file() or _file_sha256(path) != expected:
-            raise StaleIndex(f"index file {name} is missing or corrupted")
-    return build
+            return name
+    return None
 
 
 def load(build: Path) -> LoadedIndex:
@@ -216,10 +224,7 @@ def _previous_build(settings: Settings) -> LoadedIndex | None:
         return None
     try:
         manifest = json.loads((build / MANIFEST).read_text("utf-8"))
-        for name, expected in manifest.get("files", {}).items():
-            if _file_sha256(build / name) != expected:
-                return None
-        return load(build)
+        return None if _first_broken_file(build, manifest) else load(build)
     except Exception:  # missing, corrupted or unloadable: there is nothing to fall back on
         return None
 
