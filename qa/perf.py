@@ -154,7 +154,7 @@ def measure_warm(settings: Settings, questions: list[str], rounds: int = 3) -> d
     }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -165,7 +165,7 @@ def running_server(settings: Settings) -> Iterator[tuple[str, subprocess.Popen[b
     """Start ``briefing-qa serve`` in its own process; yields (url, process, seconds to ready)."""
     import httpx
 
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), *_settings_args(settings)]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
