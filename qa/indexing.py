@@ -35,7 +35,7 @@ from qa import vector_index
 from qa.chunking import chunk_documents, unit_text
 from qa.embedding import Encoder
 from qa.lexical_index import LexicalIndex
-from qa.reader import corpus_files, read_corpus
+from qa.reader import corpus_files, read_corpus, unreadable_reason
 from qa.settings import Settings
 from qa.types import Chunk
 
@@ -77,13 +77,18 @@ class LoadedIndex:
         return int(np.searchsorted(newlines, offset)) + 1
 
 
-def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
-    """sha256 of every indexable file, by relative path: any edit, addition or removal shows."""
+def corpus_fingerprint(corpus_dir: Path, max_bytes: int) -> dict[str, str]:
+    """sha256 of every indexable file, by relative path: any edit, addition or removal shows.
+    A file that is not read (see reader.unreadable_reason) counts by its size and time instead."""
     files = {}
     for path in sorted(corpus_files(corpus_dir)):
         rel = path.relative_to(corpus_dir).as_posix()
         try:
-            files[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+            if unreadable_reason(path, max_bytes) is None:
+                files[rel] = _file_sha256(path)
+            else:
+                info = path.lstat()
+                files[rel] = f"skipped:{info.st_size}:{info.st_mtime_ns}"
         except OSError:
             files[rel] = "unreadable"
     return files
@@ -157,7 +162,7 @@ def check(settings: Settings) -> Path:
         raise StaleIndex(f"manifest unreadable ({exc.__class__.__name__})") from exc
     if manifest.get("settings") != settings.fingerprint():
         raise StaleIndex("settings changed (model or chunking)")
-    corpus = corpus_fingerprint(settings.corpus_dir)
+    corpus = corpus_fingerprint(settings.corpus_dir, settings.max_document_bytes)
     if manifest.get("corpus", {}).get("hash") != _digest(corpus):
         raise StaleIndex("corpus changed")
     broken = _first_broken_file(build, manifest)
@@ -251,8 +256,8 @@ def build(settings: Settings, encoder: Encoder, force: bool = False) -> Path:
 def _build_locked(settings: Settings, encoder: Encoder) -> Path:
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    corpus = corpus_fingerprint(settings.corpus_dir)
-    documents, problems = read_corpus(settings.corpus_dir)
+    corpus = corpus_fingerprint(settings.corpus_dir, settings.max_document_bytes)
+    documents, problems = read_corpus(settings.corpus_dir, settings.max_document_bytes)
     chunks = chunk_documents(documents, settings.chunk_size, settings.chunk_overlap)
     timings["parse_chunk_s"] = time.perf_counter() - started
 

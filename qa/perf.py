@@ -168,7 +168,9 @@ def running_server(settings: Settings) -> Iterator[tuple[str, subprocess.Popen[b
     port = free_port()
     command = [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), *_settings_args(settings)]
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Settings without a flag (workers, threads, sessions...) reach the server through its environment.
+    environment = {**os.environ, **settings.to_env()}
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
     url = f"http://127.0.0.1:{port}"
     try:
         while True:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,9 @@ from qa.types import Document, Element, Span
 log = logging.getLogger(__name__)
 
 DOCUMENT_SUFFIXES = (".txt", ".md")
+# Larger documents are skipped with a message: reading and parsing them would take minutes and
+# gigabytes (a 20 MB text is some 3 million words). Settings.max_document_mb overrides it.
+DEFAULT_MAX_DOCUMENT_BYTES = 20_000_000
 
 # Site chrome that is not part of the article (compared folded, whole line).
 CHROME_LINES = frozenset(
@@ -63,10 +67,10 @@ class _Line:
     text: str  # stripped content of the line, == source[start:end]
 
 
-def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
+def read_corpus(corpus_dir: Path, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> tuple[list[Document], list[str]]:
     """Read every .txt and .md document below corpus_dir.
 
-    Returns the documents and a list of problems (one clear message per unreadable file);
+    Returns the documents and a list of problems (one clear message per file skipped, naming it);
     one bad file never hides the others.
     """
     if not corpus_dir.is_dir():
@@ -74,19 +78,21 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
     documents, problems = [], []
     for path in sorted(corpus_files(corpus_dir)):
         rel = path.relative_to(corpus_dir).as_posix()
-        try:
-            text = path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problems.append(f"{rel}: not UTF-8 text (byte {exc.start}); skipped")
-            continue
-        except OSError as exc:
-            problems.append(f"{rel}: cannot be read ({exc.strerror or exc}); skipped")
-            continue
-        doc = read_text(rel, text)
-        if not doc.elements:
-            problems.append(f"{rel}: no text found; skipped")
-            continue
-        documents.append(doc)
+        problem = unreadable_reason(path, max_bytes)
+        if problem is None:
+            try:
+                text = path.read_bytes().decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problem = f"not UTF-8 text (byte {exc.start})"
+            except OSError as exc:
+                problem = f"cannot be read ({exc.strerror or exc})"
+        if problem is None:
+            doc = read_text(rel, text)
+            if doc.elements:
+                documents.append(doc)
+                continue
+            problem = "no text found"
+        problems.append(f"{rel}: {problem}; skipped")
     for problem in problems:
         log.warning("corpus: %s", problem)
     if not documents:
@@ -95,12 +101,31 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
 
 
 def corpus_files(corpus_dir: Path) -> Iterator[Path]:
+    """Every path with a document suffix, readable or not (folders aside), so that a broken link
+    or an oversized file is reported by name rather than silently ignored."""
     for path in corpus_dir.rglob("*"):
         rel_parts = path.relative_to(corpus_dir).parts
         if any(part.startswith(".") for part in rel_parts):
             continue
-        if path.suffix.lower() in DOCUMENT_SUFFIXES and path.is_file():
+        if path.suffix.lower() in DOCUMENT_SUFFIXES and not path.is_dir():
             yield path
+
+
+def unreadable_reason(path: Path, max_bytes: int) -> str | None:
+    """Why a corpus file is not read, checked before opening it (a pipe would block a read and a
+    huge file would fill memory), or None when it can be read."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc}: a broken link?)"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a pipe, socket or device)"
+    if info.st_size > max_bytes:
+        return (
+            f"{info.st_size / 1e6:.1f} MB, above the limit of {max_bytes / 1e6:g} MB per document"
+            " (BRIEFING_QA_MAX_DOCUMENT_MB)"
+        )
+    return None
 
 
 def read_text(path: str, text: str) -> Document:

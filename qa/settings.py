@@ -22,6 +22,7 @@ ENV_VARS = {
     "BRIEFING_QA_CORPUS": "corpus_dir",
     "BRIEFING_QA_INDEX": "index_dir",
     "BRIEFING_QA_MODEL": "model",
+    "BRIEFING_QA_MAX_DOCUMENT_MB": "max_document_mb",
     "BRIEFING_QA_ENCODER": "encoder",
     "BRIEFING_QA_THREADS": "threads",
     "BRIEFING_QA_ABSTAIN_BELOW": "abstain_below",
@@ -31,6 +32,7 @@ ENV_VARS = {
     "BRIEFING_QA_API_TOKEN": "api_token",
     "BRIEFING_QA_UI_USER": "ui_user",
     "BRIEFING_QA_UI_PASSWORD": "ui_password",
+    "BRIEFING_QA_UI_SESSIONS": "ui_sessions",
 }
 
 
@@ -43,6 +45,9 @@ class Settings:
     encoder: str = "auto"
     # Threads for one encoding call; 0: ONNX Runtime's default (one per core).
     threads: int = 0
+
+    # Documents larger than this are skipped, with a message naming them.
+    max_document_mb: float = 20.0
 
     # Chunking: characters, inside one structural unit (see qa.chunking).
     chunk_size: int = 700
@@ -78,9 +83,16 @@ class Settings:
     api_token: str = field(default="", repr=False)
     ui_user: str = "briefing"
     ui_password: str = field(default="", repr=False)
+    # Web-UI sessions whose state is kept (least recently used dropped first). Gradio keeps a copy
+    # of every component's config per session (~50 KB here), so its default of 10 000 is ~0.5 GB.
+    ui_sessions: int = 1000
 
     # Bumped whenever the index format or how it is derived changes, so old indexes rebuild.
     index_format: int = 3
+
+    @property
+    def max_document_bytes(self) -> int:
+        return int(self.max_document_mb * 1_000_000)
 
     @property
     def encoder_dir(self) -> Path:
@@ -102,10 +114,23 @@ class Settings:
                 values[name] = Path(str(values[name])).expanduser().resolve()
         return replace(cls(), **values)
 
+    def to_env(self) -> dict[str, str]:
+        """The environment variables that give a child process these settings (those that have one).
+
+        >>> Settings(workers=2).to_env()["BRIEFING_QA_WORKERS"]
+        '2'
+        """
+        env = {}
+        for var, name in ENV_VARS.items():
+            value = getattr(self, name)
+            env[var] = ",".join(value) if isinstance(value, tuple) else str(value)
+        return env
+
     def fingerprint(self) -> dict[str, object]:
         """What an index depends on besides the corpus: a change here rebuilds it."""
         return {
             "model": self.model,
+            "max_document_mb": self.max_document_mb,
             "chunk_size": self.chunk_size,
             "chunk_overlap": self.chunk_overlap,
             "approximate_above": self.approximate_above,

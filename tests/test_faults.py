@@ -13,10 +13,12 @@ import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
+from starlette.routing import Mount
 
 from qa import indexing
 from qa.embedding import Encoder
@@ -170,9 +172,40 @@ def test_server_answers_with_no_network_at_all(settings: Settings, engine: Engin
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {"answered": True, "page": 200}
 
 
+def test_bad_files_are_named_and_the_other_documents_served(small_corpus: Path, tmp_path: Path, encoder) -> None:
+    (small_corpus / "reykjavik.md").write_text(NEW_DOCUMENT, "utf-8")
+    (small_corpus / "latin1.txt").write_bytes("Réunion à Londres.".encode("latin-1"))
+    (small_corpus / "broken.txt").symlink_to(small_corpus / "gone.txt")
+    with (small_corpus / "huge.txt").open("wb") as handle:
+        handle.truncate(3_000_000)
+    index_dir = tmp_path / "index"
+    # The command line builds the index, names each skipped file in one line, and succeeds.
+    command = [sys.executable, "-m", "qa.cli", "index", "--corpus", str(small_corpus), "--index-dir", str(index_dir)]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, env={**os.environ, "BRIEFING_QA_MAX_DOCUMENT_MB": "2"}
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    for name in ("latin1.txt: not UTF-8", "broken.txt: cannot be read", "huge.txt: 3.0 MB, above the limit of 2 MB"):
+        assert name in done.stderr
+    assert "2 document(s)" in done.stdout
+    # The server answers from both good documents and reports the skipped files on /api/health.
+    settings = Settings.from_env({}, corpus_dir=small_corpus, index_dir=index_dir, max_document_mb=2, reload_every=0)
+    engine = Engine(settings, encoder=encoder)
+    with running(create_app(engine, settings)) as url:
+        health = httpx.get(f"{url}/api/health").json()
+        assert health["documents"] == 2 and len(health["problems"]) == 3, health
+        assert {p.split(":")[0] for p in health["problems"]} == {"latin1.txt", "broken.txt", "huge.txt"}
+        reply = httpx.post(f"{url}/api/ask", json={"question": "Quand se tiendra le sommet de Reykjavik ?"}).json()
+        assert reply["answered"] and reply["answer"][0]["doc"] == "reykjavik.md"
+        assert "14 mars" in reply["answer"][0]["text"]
+
+
 def test_soak_32_clients_no_errors_and_stable_memory(settings: Settings, engine: Engine) -> None:
-    """32 concurrent clients on /api/ask, then on the Gradio API, against a server in its own process."""
-    with running_server(settings) as (url, process, _ready):
+    """32 concurrent clients on /api/ask, then on the Gradio API, against a server in its own process.
+
+    Every Gradio API call opens a session whose state the server keeps, up to ui_sessions; a small
+    cap, filled during warm-up, makes the rest of the run show whether anything else grows."""
+    with running_server(replace(settings, ui_sessions=300)) as (url, process, _ready):
 
         def load(target: str, seconds: int) -> dict:
             command = [
@@ -182,11 +215,23 @@ def test_soak_32_clients_no_errors_and_stable_memory(settings: Settings, engine:
             return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
 
         load("api", 5)  # warm-up: allocator pools, thread pools, caches
-        load("gradio", 5)
+        warm_up = load("gradio", 15)
+        assert warm_up["answers"] > 300, warm_up  # the session cap is reached before measuring
         start = rss_mb(process.pid)["rss_mb"]
         runs = [load("api", 30), load("gradio", 30)]
         end = rss_mb(process.pid)["rss_mb"]
         for run in runs:
             assert run["errors"] == 0 and run["answers"] > 100, run
-        assert end - start < max(50.0, 0.1 * start), f"RSS grew from {start} to {end} MiB"
+        assert end - start < 30, f"RSS grew from {start} to {end} MiB"
         assert httpx.post(f"{url}/api/ask", json={"question": "Qui mène la réunion ?"}).json()["answered"]
+
+
+def test_ui_sessions_are_capped(engine: Engine, settings: Settings) -> None:
+    """Gradio keeps every session's state; the cap bounds that memory, least recently used first."""
+    app = create_app(engine, replace(settings, ui_sessions=5))
+    with running(app) as url:
+        for number in range(8):
+            event = httpx.post(f"{url}/gradio_api/call/ask", json={"data": [f"Question {number} ?"]}).json()
+            httpx.get(f"{url}/gradio_api/call/ask/{event['event_id']}")
+        gradio_app = next(route.app for route in app.routes if isinstance(route, Mount))
+        assert len(gradio_app.state_holder.session_data) == 5

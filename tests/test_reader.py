@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,33 @@ def test_corpus_reports_bad_files_and_keeps_the_good(tmp_path: Path, briefing_te
     assert [d.path for d in docs] == ["good.txt"]
     assert any(p.startswith("latin1.txt: not UTF-8") for p in problems)
     assert any(p.startswith("empty.md: no text") for p in problems)
+
+
+def test_broken_links_pipes_and_oversized_files_are_named_and_skipped(tmp_path: Path, briefing_text: str) -> None:
+    (tmp_path / "good.txt").write_text(briefing_text, "utf-8")
+    (tmp_path / "broken.txt").symlink_to(tmp_path / "gone.txt")
+    os.mkfifo(tmp_path / "pipe.md")  # reading it would block forever
+    with (tmp_path / "huge.txt").open("wb") as handle:
+        handle.truncate(3_000_000)  # sparse: 3 MB on paper, nothing on disk
+    (tmp_path / "folder.md").mkdir()  # a folder with a document's name is not a document
+    docs, problems = read_corpus(tmp_path, max_bytes=2_000_000)
+    assert [d.path for d in docs] == ["good.txt"]
+    assert problems == [
+        "broken.txt: cannot be read (No such file or directory: a broken link?); skipped",
+        "huge.txt: 3.0 MB, above the limit of 2 MB per document (BRIEFING_QA_MAX_DOCUMENT_MB); skipped",
+        "pipe.md: not a regular file (a pipe, socket or device); skipped",
+    ]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+def test_a_file_without_read_permission_is_named_and_skipped(tmp_path: Path, briefing_text: str) -> None:
+    (tmp_path / "good.txt").write_text(briefing_text, "utf-8")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Texte.", "utf-8")
+    secret.chmod(0)
+    docs, problems = read_corpus(tmp_path)
+    assert [d.path for d in docs] == ["good.txt"]
+    assert problems == ["secret.txt: cannot be read (Permission denied); skipped"]
 
 
 def test_empty_or_missing_corpus_is_a_clear_error(tmp_path: Path) -> None:

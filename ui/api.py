@@ -67,6 +67,7 @@ class Health(BaseModel):
     chunks: int
     model: str
     index: str
+    problems: list[str] = Field(description="Corpus files skipped when the index was built, each with the reason")
 
 
 def api_router(engine: Engine) -> APIRouter:
@@ -95,6 +96,7 @@ def api_router(engine: Engine) -> APIRouter:
             "chunks": len(index.chunks),
             "model": engine.settings.model,
             "index": index.path.name,
+            "problems": index.manifest["corpus"].get("problems", []),
         }
 
     return router

@@ -165,9 +165,11 @@ def create_app(engine: Any, settings: Settings, root_path: str = "") -> Any:
         return FileResponse(gradio_web_component_script(), media_type="text/javascript")
 
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+    demo = build_ui(engine)
+    demo.state_session_capacity = settings.ui_sessions
     gr.mount_gradio_app(
         app,
-        build_ui(engine),
+        demo,
         path="/",
         root_path=root_path or None,
         theme=theme,
