@@ -8,11 +8,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import math
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -63,7 +66,11 @@ class Engine:
         self._watcher: threading.Thread | None = None
         # At most this many questions computed at once; more would only queue for the cores and the
         # GIL, raising everyone's latency (the HTTP layers wait on this in their thread pools).
-        self._computing = threading.BoundedSemaphore(settings.workers or os.cpu_count() or 1)
+        workers = settings.workers or os.cpu_count() or 1
+        self._computing = threading.BoundedSemaphore(workers)
+        # The async API's own threads, one per worker: waiting questions queue as coroutines rather
+        # than as dozens of blocked threads contending for the GIL (anyio's pool has 40).
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="engine")
         self.calibration = Calibration.load()
 
     def refresh(self) -> bool:
@@ -113,6 +120,11 @@ class Engine:
 
         self._watcher = threading.Thread(target=loop, name="index-watcher", daemon=True)
         self._watcher.start()
+
+    async def ask_async(self, question: str, k: int | None = None, previous: str | None = None) -> Reply:
+        """ask() for an asyncio server, computed on the engine's own threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(self.ask, question, k, previous))
 
     def ask(
         self,

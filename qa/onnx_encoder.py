@@ -111,6 +111,31 @@ def export(st_model: Any, target: Path) -> None:
         raise
 
 
+def quantize(source: Path, target: Path) -> None:
+    """Write an int8 copy of the export in source to target, atomically (dynamic quantisation:
+    int8 weights per output channel, activations quantised on the fly; no calibration data)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    staging = target.with_name(f".tmp-{target.name}-{uuid.uuid4().hex[:8]}")
+    staging.mkdir(parents=True)
+    # ORT suggests shape pre-processing on the root logger; it changes nothing for this model.
+    advice = logging.Filter()
+    advice.filter = lambda record: "pre-processing before quantization" not in str(record.msg)  # type: ignore[method-assign]
+    logging.getLogger().addFilter(advice)
+    try:
+        quantize_dynamic(source / MODEL_FILE, staging / MODEL_FILE, per_channel=True, weight_type=QuantType.QInt8)
+        for name in (TOKENIZER_FILE, CONFIG_FILE):
+            shutil.copy(source / name, staging / name)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        logging.getLogger().removeFilter(advice)
+
+
 def _version(name: str) -> str:
     try:
         return metadata.version(name)
@@ -121,9 +146,7 @@ def _version(name: str) -> str:
 class OnnxEncoder:
     """Encodes texts into L2-normalised float32 vectors with ONNX Runtime; safe to call from many threads."""
 
-    backend = "onnx"
-
-    def __init__(self, folder: Path, model_name: str, threads: int = 0) -> None:
+    def __init__(self, folder: Path, model_name: str, threads: int = 0, backend: str = "onnx") -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -131,6 +154,7 @@ class OnnxEncoder:
         if config.get("format") != EXPORT_FORMAT or config.get("pooling") not in SUPPORTED_POOLING:
             raise ExportError(f"export in {folder} has an unknown format")
         self.model_name = model_name
+        self.backend = backend
         self.folder = folder
         self.dimension = int(config["dimension"])
         self._pooling = config["pooling"]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+ENCODERS = ("auto", "onnx", "onnx-int8", "torch")  # see qa.embedding
 
 # Environment variable -> settings field. Values are parsed with the field's type.
 ENV_VARS = {
@@ -41,7 +42,8 @@ class Settings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
     model: str = DEFAULT_MODEL
-    # How the model runs: "auto" (ONNX Runtime, falling back to torch), "onnx" or "torch".
+    # How the model runs: "auto" (ONNX Runtime, falling back to torch), "onnx", "onnx-int8"
+    # (quantised: faster, slightly different vectors) or "torch".
     encoder: str = "auto"
     # Threads for one encoding call; 0: ONNX Runtime's default (one per core).
     threads: int = 0
@@ -130,6 +132,8 @@ class Settings:
         """What an index depends on besides the corpus: a change here rebuilds it."""
         return {
             "model": self.model,
+            # Only int8 changes the vectors; the other backends share an index.
+            "vectors": "int8" if self.encoder == "onnx-int8" else "float32",
             "max_document_mb": self.max_document_mb,
             "chunk_size": self.chunk_size,
             "chunk_overlap": self.chunk_overlap,

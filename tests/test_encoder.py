@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qa.embedding import Encoder, ModelError, TorchEncoder, export_key, load_encoder
+from qa.embedding import Encoder, ModelError, TorchEncoder, encoder_for, export_key, load_encoder
 from qa.engine import Engine
 from qa.onnx_encoder import MODEL_FILE
 from qa.settings import Settings
@@ -73,3 +74,26 @@ def test_backend_and_threads_are_checked() -> None:
 def test_an_index_built_by_one_backend_serves_the_other(settings: Settings, engine: Engine) -> None:
     torch_settings = replace(settings, encoder="torch")
     assert torch_settings.fingerprint() == settings.fingerprint()  # no rebuild when the backend changes
+
+
+def test_int8_encoder_is_close_to_float_and_builds_its_own_index(
+    tmp_path: Path, settings: Settings, encoder: Encoder, engine: Engine
+) -> None:
+    """The opt-in quantised encoder: made once from the float export, close to it, and never mixed
+    with float vectors (its index has another fingerprint)."""
+    int8_settings = replace(settings, encoder="onnx-int8", index_dir=tmp_path / "index")
+    shutil.copytree(settings.encoder_dir, int8_settings.encoder_dir)  # the float export, made by the session
+    quantised = encoder_for(int8_settings)
+    assert quantised.backend == "onnx-int8"
+    key = export_key(settings.model)
+    float_size = (int8_settings.encoder_dir / key / MODEL_FILE).stat().st_size
+    assert (int8_settings.encoder_dir / f"{key}-int8" / MODEL_FILE).stat().st_size < float_size / 3
+    questions = _questions()
+    similarity = (quantised.encode(questions) * encoder.encode(questions)).sum(axis=1)
+    assert similarity.min() > 0.95 and float(np.median(similarity)) > 0.98, similarity.min()
+    assert int8_settings.fingerprint() != settings.fingerprint()
+    int8_engine = Engine(int8_settings, encoder=quantised)
+    assert int8_engine.index.manifest["model"]["encoder"] == "onnx-int8"
+    # Same top passage as the float engine on most questions (the benchmark reports the exact cost).
+    same = sum(int8_engine.ask(q).passages[0].chunk.id == engine.ask(q).passages[0].chunk.id for q in questions)
+    assert same >= 0.9 * len(questions)

@@ -218,7 +218,7 @@ def test_soak_32_clients_no_errors_and_stable_memory(settings: Settings, engine:
         warm_up = load("gradio", 15)
         assert warm_up["answers"] > 300, warm_up  # the session cap is reached before measuring
         start = rss_mb(process.pid)["rss_mb"]
-        runs = [load("api", 30), load("gradio", 30)]
+        runs = [load("api", 60), load("gradio", 60)]
         end = rss_mb(process.pid)["rss_mb"]
         for run in runs:
             assert run["errors"] == 0 and run["answers"] > 100, run
