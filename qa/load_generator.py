@@ -8,6 +8,8 @@ Each of N clients sends a question, waits for the whole reply, and sends the nex
 - ``api``: ``POST /api/ask``;
 - ``gradio``: the Gradio API as its clients use it: ``POST /gradio_api/call/ask`` for an event
   id, then ``GET /gradio_api/call/ask/{id}`` until the ``complete`` event (server-sent events).
+  Each client keeps one session, as a browser tab or a gradio_client does; with
+  ``--new-session-each-time`` every call opens a new one (the worst case for server memory).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import resource
 import sys
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -27,13 +30,16 @@ import httpx
 import numpy as np
 
 
-async def _ask_api(client: httpx.AsyncClient, url: str, question: str) -> bool:
+async def _ask_api(client: httpx.AsyncClient, url: str, question: str, session: str | None) -> bool:
     response = await client.post(f"{url}/api/ask", json={"question": question})
     return response.status_code == 200 and "passages" in response.json()
 
 
-async def _ask_gradio(client: httpx.AsyncClient, url: str, question: str) -> bool:
-    response = await client.post(f"{url}/gradio_api/call/ask", json={"data": [question]})
+async def _ask_gradio(client: httpx.AsyncClient, url: str, question: str, session: str | None) -> bool:
+    body: dict[str, Any] = {"data": [question]}
+    if session:
+        body["session_hash"] = session
+    response = await client.post(f"{url}/gradio_api/call/ask", json=body)
     if response.status_code != 200:
         return False
     event_id = response.json()["event_id"]
@@ -47,7 +53,9 @@ async def _ask_gradio(client: httpx.AsyncClient, url: str, question: str) -> boo
     return False
 
 
-async def _run(url: str, target: str, clients: int, duration: float, questions: list[str]) -> dict[str, Any]:
+async def _run(
+    url: str, target: str, clients: int, duration: float, questions: list[str], new_session_each_time: bool = False
+) -> dict[str, Any]:
     ask = _ask_api if target == "api" else _ask_gradio
     latencies: list[float] = []
     errors: list[str] = []
@@ -57,11 +65,12 @@ async def _run(url: str, target: str, clients: int, duration: float, questions: 
         deadline = time.perf_counter() + duration
 
         async def one_client() -> None:
+            session = None if new_session_each_time else uuid.uuid4().hex[:11]
             while time.perf_counter() < deadline:
                 question = next(cycle)
                 started = time.perf_counter()
                 try:
-                    if await ask(client, url, question):
+                    if await ask(client, url, question, session):
                         latencies.append(time.perf_counter() - started)
                     else:
                         errors.append("bad reply")
@@ -98,11 +107,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds")
     parser.add_argument("--questions", type=Path, required=True, help="JSONL file with a 'question' per line")
+    parser.add_argument(
+        "--new-session-each-time", action="store_true", help="gradio: open a new session for every call"
+    )
     args = parser.parse_args(argv)
     questions = [
         json.loads(line)["question"] for line in args.questions.read_text("utf-8").splitlines() if line.strip()
     ]
-    result = asyncio.run(_run(args.url.rstrip("/"), args.target, args.clients, args.duration, questions))
+    result = asyncio.run(
+        _run(args.url.rstrip("/"), args.target, args.clients, args.duration, questions, args.new_session_each_time)
+    )
     print(json.dumps(result))
     return 0
 

@@ -210,7 +210,7 @@ def test_soak_32_clients_no_errors_and_stable_memory(settings: Settings, engine:
         def load(target: str, seconds: int) -> dict:
             command = [
                 sys.executable, "-m", "qa.load_generator", url, "--target", target, "--clients", "32",
-                "--duration", str(seconds), "--questions", str(QUESTIONS),
+                "--duration", str(seconds), "--questions", str(QUESTIONS), "--new-session-each-time",
             ]  # fmt: skip
             return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from qa.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
+GRADIO_ANALYTICS_EVERY = 1000
 
 
 class BodySizeLimit:
@@ -165,6 +167,10 @@ def create_app(engine: Any, settings: Settings, root_path: str = "") -> Any:
         return FileResponse(gradio_web_component_script(), media_type="text/javascript")
 
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+    # Gradio recomputes a pandas summary of its last 10 000 events after every event (for its
+    # monitoring page, which is off here): that was most of the Gradio API's cost per answer.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(GRADIO_ANALYTICS_EVERY))
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", str(GRADIO_ANALYTICS_EVERY))
     demo = build_ui(engine)
     demo.state_session_capacity = settings.ui_sessions
     gr.mount_gradio_app(
