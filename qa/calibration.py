@@ -12,7 +12,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
@@ -59,13 +59,37 @@ class Calibration:
         path.write_text(json.dumps(data, indent=2) + "\n", "utf-8")
 
 
-def fit(rows: list[dict[str, float]], labels: list[bool], fitted_on: str) -> Calibration:
-    """Fit a regularised logistic regression (scikit-learn) on feature rows and answerable labels."""
-    import numpy as np
+def _model() -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    x = np.array([[row[name] for name in Calibration.FEATURES] for row in rows], dtype=float)
-    y = np.array(labels, dtype=int)
     # Balanced classes: out-of-scope questions are the minority but abstaining wrongly matters as much.
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(x, y)
+    return LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
+
+
+def _matrix(rows: list[dict[str, float]]) -> Any:
+    import numpy as np
+
+    return np.array([[row[name] for name in Calibration.FEATURES] for row in rows], dtype=float)
+
+
+def fit(rows: list[dict[str, float]], labels: list[bool], fitted_on: str) -> Calibration:
+    """Fit a regularised logistic regression (scikit-learn) on feature rows and answerable labels."""
+    model = _model().fit(_matrix(rows), [int(label) for label in labels])
     return Calibration(tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]), fitted_on)
+
+
+def cross_validated(rows: list[dict[str, float]], labels: list[bool], threshold: float) -> dict[str, float]:
+    """Abstention rates when each question is judged by a model fitted on all the others
+    (leave-one-out): what to expect on new questions, unlike the rates on the questions fitted."""
+    import numpy as np
+    from sklearn.model_selection import LeaveOneOut, cross_val_predict
+
+    y = np.array(labels, dtype=bool)
+    if y.all() or not y.any():
+        raise ValueError("cross-validation needs both answerable and out-of-scope questions")
+    probability = cross_val_predict(_model(), _matrix(rows), y.astype(int), cv=LeaveOneOut(), method="predict_proba")
+    answered = probability[:, 1] >= threshold
+    return {
+        "oos_abstention": round(float(np.mean(~answered[~y])), 3),
+        "false_abstention": round(float(np.mean(~answered[y])), 3),
+    }
