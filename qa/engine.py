@@ -65,7 +65,7 @@ class Engine:
         self._retry_at = math.inf
         self._watcher: threading.Thread | None = None
         # At most this many questions computed at once; more would only queue for the cores and the
-        # GIL, raising everyone's latency (the HTTP layers wait on this in their thread pools).
+        # GIL, raising everyone's latency (Gradio's handlers wait on this in its thread pool).
         workers = settings.workers or os.cpu_count() or 1
         self._computing = threading.BoundedSemaphore(workers)
         # The async API's own threads, one per worker: waiting questions queue as coroutines rather

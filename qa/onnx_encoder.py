@@ -21,6 +21,8 @@ import os
 import shutil
 import uuid
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -76,10 +78,7 @@ def export(st_model: Any, target: Path) -> None:
     if hasattr(transformer, "set_attn_implementation"):
         # Plain attention traces into a graph without data-dependent branches (SDPA's mask logic has some).
         transformer.set_attn_implementation("eager")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".tmp-{target.name}-{uuid.uuid4().hex[:8]}")
-    staging.mkdir()
-    try:
+    with _folder_written_atomically(target) as staging:
         dynamic = {name: {0: "batch", 1: "tokens"} for name in [*input_names, "token_embeddings"]}
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notes about constant shapes: checked by the parity test
@@ -103,12 +102,6 @@ def export(st_model: Any, target: Path) -> None:
             "versions": {name: _version(name) for name in ("torch", "transformers", "sentence-transformers")},
         }
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2), "utf-8")
-        if target.exists():  # a stale or broken export being replaced
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def quantize(source: Path, target: Path) -> None:
@@ -116,24 +109,34 @@ def quantize(source: Path, target: Path) -> None:
     int8 weights per output channel, activations quantised on the fly; no calibration data)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    staging = target.with_name(f".tmp-{target.name}-{uuid.uuid4().hex[:8]}")
-    staging.mkdir(parents=True)
     # ORT suggests shape pre-processing on the root logger; it changes nothing for this model.
     advice = logging.Filter()
     advice.filter = lambda record: "pre-processing before quantization" not in str(record.msg)  # type: ignore[method-assign]
     logging.getLogger().addFilter(advice)
     try:
-        quantize_dynamic(source / MODEL_FILE, staging / MODEL_FILE, per_channel=True, weight_type=QuantType.QInt8)
-        for name in (TOKENIZER_FILE, CONFIG_FILE):
-            shutil.copy(source / name, staging / name)
+        with _folder_written_atomically(target) as staging:
+            quantize_dynamic(source / MODEL_FILE, staging / MODEL_FILE, per_channel=True, weight_type=QuantType.QInt8)
+            for name in (TOKENIZER_FILE, CONFIG_FILE):
+                shutil.copy(source / name, staging / name)
+    finally:
+        logging.getLogger().removeFilter(advice)
+
+
+@contextmanager
+def _folder_written_atomically(target: Path) -> Iterator[Path]:
+    """A staging folder beside target, renamed to target once written: the folder appears complete
+    or not at all, and a stale or broken one is replaced."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".tmp-{target.name}-{uuid.uuid4().hex[:8]}")
+    staging.mkdir()
+    try:
+        yield staging
         if target.exists():
             shutil.rmtree(target)
         os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    finally:
-        logging.getLogger().removeFilter(advice)
 
 
 def _version(name: str) -> str:
