@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from qa.engine import Engine
 from qa.settings import Settings
+from ui.api import Reply
 from ui.server import create_app
 
 from .live_server import free_port, running, wait_healthy
@@ -52,6 +53,8 @@ def test_ask_round_trip(server: str, engine: Engine) -> None:
         "total",
     }
     assert "line" in reply["answer"][0]
+    # The endpoint serialises reply_to_json itself: the documented Reply model must still hold.
+    assert Reply.model_validate(reply).answered
     _verbatim(reply, engine)
 
 
