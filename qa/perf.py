@@ -191,20 +191,29 @@ def running_server(settings: Settings) -> Iterator[tuple[str, subprocess.Popen[b
             process.kill()
 
 
+def run_load(
+    url: str, target: str, clients: int, duration: float, questions_file: Path, new_session_each_time: bool = False
+) -> dict[str, Any]:
+    """One run of ``qa.load_generator`` in its own process, against a running server; its JSON result."""
+    command = [
+        sys.executable, "-m", "qa.load_generator", url, "--target", target,
+        "--clients", str(clients), "--duration", str(duration), "--questions", str(questions_file),
+    ]  # fmt: skip
+    if new_session_each_time:
+        command.append("--new-session-each-time")
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed: {done.stderr.strip().splitlines()[-1:]}")
+    return dict(json.loads(done.stdout))
+
+
 def measure_http(settings: Settings, questions_file: Path, clients: list[int], duration: float) -> dict[str, Any]:
     with running_server(settings) as (url, process, ready_s):
         start_rss = rss_mb(process.pid)
         runs = []
         for target in ("api", "gradio"):
             for count in clients:
-                command = [
-                    sys.executable, "-m", "qa.load_generator", url, "--target", target,
-                    "--clients", str(count), "--duration", str(duration), "--questions", str(questions_file),
-                ]  # fmt: skip
-                done = subprocess.run(command, capture_output=True, text=True, check=False)
-                if done.returncode != 0:
-                    raise RuntimeError(f"load generator failed: {done.stderr.strip().splitlines()[-1:]}")
-                runs.append(json.loads(done.stdout))
+                runs.append(run_load(url, target, count, duration, questions_file))
                 log.info("perf: %s x%d: %s answers/s", target, count, runs[-1]["answers_per_s"])
         return {
             "server_ready_s": round(ready_s, 2),

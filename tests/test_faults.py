@@ -23,7 +23,7 @@ from starlette.routing import Mount
 from qa import indexing
 from qa.embedding import Encoder
 from qa.engine import Engine
-from qa.perf import rss_mb, running_server
+from qa.perf import rss_mb, run_load, running_server
 from qa.settings import Settings
 from ui.server import create_app
 
@@ -208,11 +208,7 @@ def test_soak_32_clients_no_errors_and_stable_memory(settings: Settings, engine:
     with running_server(replace(settings, ui_sessions=300)) as (url, process, _ready):
 
         def load(target: str, seconds: int) -> dict:
-            command = [
-                sys.executable, "-m", "qa.load_generator", url, "--target", target, "--clients", "32",
-                "--duration", str(seconds), "--questions", str(QUESTIONS), "--new-session-each-time",
-            ]  # fmt: skip
-            return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+            return run_load(url, target, 32, seconds, QUESTIONS, new_session_each_time=True)
 
         load("api", 5)  # warm-up: allocator pools, thread pools, caches
         warm_up = load("gradio", 15)
