@@ -4,7 +4,7 @@ Documents and questions go through the same functions, so a question typed witho
 accents ("securite") meets the accented text ("sécurité").
 
 >>> word_tokens("Qu'a dit l’OTAN sur la sécurité ?")
-['otan', 'securit']
+['otan', 'secur']
 """
 
 from __future__ import annotations
@@ -133,8 +133,30 @@ def content_words(text: str) -> list[str]:
     return [w for w in surface_words(text) if len(w) > 1 and w not in STOPWORDS]
 
 
+# The French stemmer reads accents: "organisée" and "sécurité" lose their suffixes, but folded
+# "organisee" and "securite" keep them and miss "organise" and "sécurités". Words are folded
+# before stemming (so that questions typed without accents agree with the text), so the
+# accents of the suffixes that the stemmer needs are put back first.
+_ACCENTED_ENDINGS = (
+    ("ieres", "ières"),
+    ("iere", "ière"),
+    ("ees", "ées"),
+    ("ee", "ée"),
+    ("ites", "ités"),
+    ("ite", "ité"),
+)
+
+
+def _accented_ending(word: str) -> str:
+    for folded, accented in _ACCENTED_ENDINGS:
+        if word.endswith(folded) and len(word) > len(folded) + 1:
+            return word[: -len(folded)] + accented
+    return word
+
+
 def stem(words: list[str]) -> list[str]:
-    return _stemmer().stemWords(words)
+    """French stems of folded words (accent-free themselves)."""
+    return [fold(s) for s in _stemmer().stemWords([_accented_ending(w) for w in words])]
 
 
 def word_tokens(text: str) -> list[str]:
