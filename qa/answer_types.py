@@ -43,10 +43,14 @@ def expected(question: str) -> str | None:
 
 
 def holds_new(kind: str, unit: str, question: str) -> bool:
-    """Whether the unit holds a span of that shape whose words the question does not already have."""
+    """Whether the unit holds a span of that shape sharing no word with the question.
+
+    A name the question already uses ("Qui organise la rencontre de Chevening ?": "Chevening
+    House") is what the question is about, not its answer.
+    """
     asked = set(fold(question).split())
     for match in _SHAPES[kind].finditer(unit):
         words = fold(match.group(1)).split()
-        if words and not all(w in asked for w in words):
+        if words and not any(w in asked for w in words):
             return True
     return False

@@ -31,6 +31,10 @@ def test_a_unit_counts_only_if_it_adds_what_the_question_lacks() -> None:
     assert not holds_new(PLACE, "Les discussions menées à Chevening House.", "Où est Chevening House ?")
     assert holds_new(TIME, "Le sommet aura lieu le 15 août à Anchorage.", "Quand a lieu le sommet ?")
     assert not holds_new(NUMBER, "Aucun chiffre ici.", "Combien de pays ?")
+    # A name sharing a word with the question is the question's subject, not its answer.
+    organised = "Cette rencontre, organisée à Chevening House dans le Kent."
+    assert not holds_new(PERSON, organised, "Qui organise la rencontre de Chevening ?")
+    assert holds_new(PERSON, "Elle est co-organisée par David Lammy.", "Qui organise la rencontre de Chevening ?")
 
 
 def test_answer_types_pick_the_place_for_a_where_question(engine: Engine) -> None:
