@@ -21,7 +21,7 @@ from qa.calibration import Calibration
 from qa.chunking import unit_text
 from qa.indexing import LoadedIndex
 from qa.query import Query
-from qa.text import content_words, token_sets
+from qa.text import content_words, stem, token_sets
 from qa.types import Extract, Passage, Unit
 
 PASSAGES_SEARCHED = 3
@@ -53,8 +53,13 @@ class Answer:
 
 
 def term_weights(query: Query, index: LoadedIndex) -> dict[str, float]:
-    """IDF of each distinct query stem; stems absent from the corpus weigh the most."""
-    return {t: index.lexical.idf("words", t) for t in dict.fromkeys(query.words)}
+    """IDF of each distinct query stem; stems absent from the corpus weigh the most.
+
+    A misspelt or foreign spelling ("Chevenning", "NATO") is left out: its corpus spelling,
+    searched with it, stands for it, and no unit could ever contain it.
+    """
+    respelled = set(stem(query.respelled))
+    return {t: index.lexical.idf("words", t) for t in dict.fromkeys(query.words) if t not in respelled}
 
 
 def coverage(weights: dict[str, float], tokens: set[str]) -> float:

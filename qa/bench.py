@@ -51,6 +51,7 @@ def systems(settings: Settings) -> list[System]:
         System("- dense units", Pipeline(weights=without("units"))),
         System("- spelling correction", Pipeline(correct_spelling=False)),
         System("- entity aliases", Pipeline(expand_aliases=False)),
+        System("- English glossary", Pipeline(translate_english=False)),
         System("- answer-first passage order", Pipeline(answer_first=False)),
         System("- answer types (Où, Quand, Qui...)", Pipeline(answer_types=False)),
         System("- unit extraction (lead unit)", Pipeline(unit_scoring=False)),

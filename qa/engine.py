@@ -43,6 +43,7 @@ class Pipeline:
     weights: tuple[tuple[str, float], ...] | None = None  # None: the settings' fusion weights
     correct_spelling: bool = True
     expand_aliases: bool = True
+    translate_english: bool = True
     unit_scoring: bool = True
     answer_types: bool = True
     answer_first: bool = True
@@ -152,12 +153,11 @@ class Engine:
         context = contextualize(text, clean(previous)[0] if isinstance(previous, str) else None) or ""
         weights = dict(pipeline.weights if pipeline.weights is not None else self.settings.fusion_weights)
 
-        query = analyze(text, index.lexical, pipeline.correct_spelling, pipeline.expand_aliases)
+        switches = (pipeline.correct_spelling, pipeline.expand_aliases, pipeline.translate_english)
+        query = analyze(text, index.lexical, *switches)
         variants = [query]
         if context:
-            variants.append(
-                analyze(f"{context} {text}", index.lexical, pipeline.correct_spelling, pipeline.expand_aliases)
-            )
+            variants.append(analyze(f"{context} {text}", index.lexical, *switches))
         analyzed = time.perf_counter()
         vectors = self.encoder.encode([v.text for v in variants])
         encoded = time.perf_counter()

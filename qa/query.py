@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from qa import aliases
+from qa import aliases, glossary
 from qa.lexical_index import LexicalIndex
 from qa.text import char_ngrams, content_words, english_share, fold, stem, word_tokens
 
@@ -31,10 +31,13 @@ class Query:
     lexical_text: str  # the question plus corrections and aliases, as searched lexically
     words: list[str]  # stemmed word tokens
     chargrams: list[str]
+    # Question word -> the corpus word(s) searched for it: a typo's correction, an English word's French.
     corrections: dict[str, str] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)  # content words found nowhere in the corpus
     # Unknown words written as names (capitalised mid-question, or with digits): "Macron", "2024".
     unknown_names: list[str] = field(default_factory=list)
+    # Question words searched under another spelling (a typo's correction, an alias): "Chevenning", "NATO".
+    respelled: list[str] = field(default_factory=list)
     english: float = 0.0  # share of English function words: the question's language
     truncated: bool = False
 
@@ -49,13 +52,33 @@ def clean(question: str) -> tuple[str, bool]:
     return text[:MAX_QUESTION_CHARS], truncated
 
 
-def analyze(question: str, lexical: LexicalIndex, correct_spelling: bool = True, expand_aliases: bool = True) -> Query:
+def analyze(
+    question: str,
+    lexical: LexicalIndex,
+    correct_spelling: bool = True,
+    expand_aliases: bool = True,
+    translate: bool = True,
+) -> Query:
     text, truncated = clean(question)
     vocabulary = lexical.vocabulary
     corrections: dict[str, str] = {}
     unknown: list[str] = []
+
+    def in_corpus(phrase: str) -> bool:
+        words = content_words(phrase)
+        return bool(words) and all(w in vocabulary or _stem_known(w, lexical) for w in words)
+
+    english = glossary.translations(text) if translate else {}
+    translated: list[str] = []
     for word in dict.fromkeys(content_words(text)):
         if word in vocabulary or _stem_known(word, lexical):
+            continue
+        # An English word is searched as its French equivalents before any attempt to correct it
+        # into a French word it is only spelt like ("meeting" is not "meetings" misspelt).
+        french = [f for f in english.get(word, ()) if in_corpus(f)]
+        if french:
+            corrections[word] = " ".join(french)
+            translated.append(word)
             continue
         fixed = _closest(word, vocabulary) if correct_spelling else None
         if fixed:
@@ -63,15 +86,13 @@ def analyze(question: str, lexical: LexicalIndex, correct_spelling: bool = True,
         else:
             unknown.append(word)
 
-    def in_corpus(phrase: str) -> bool:
-        words = content_words(phrase)
-        return bool(words) and all(w in vocabulary for w in words)
-
     named = aliases.matches(text) if expand_aliases else []
     alias_words = aliases.expand(named, in_corpus)
+    respelled = list(corrections)
     if alias_words:  # a name the corpus spells otherwise ("NATO" for "OTAN") is not unknown
-        spelled = {w for spelling, _group in named for w in content_words(spelling)}
+        spelled = {w for spelling, _group in named for w in content_words(spelling) if w not in vocabulary}
         unknown = [w for w in unknown if w not in spelled]
+        respelled.extend(spelled)
     extra = [*corrections.values(), *alias_words]
     lexical_text = " ".join([text, *extra])
     return Query(
@@ -83,6 +104,7 @@ def analyze(question: str, lexical: LexicalIndex, correct_spelling: bool = True,
         chargrams=char_ngrams(lexical_text),
         corrections=corrections,
         unknown=unknown,
+        respelled=respelled,
         truncated=truncated,
     )
 
@@ -100,7 +122,8 @@ def _names_among(text: str, unknown: list[str]) -> list[str]:
 
 def _closest(word: str, vocabulary: dict[str, int]) -> str | None:
     """The corpus word within a small edit distance (1, or 2 for long words), most frequent on ties."""
-    if len(word) < MIN_CORRECTABLE_CHARS:
+    # Numbers are not typos: "2024" is not a misspelt "2025", and an unknown year says the question is out of scope.
+    if len(word) < MIN_CORRECTABLE_CHARS or any(c.isdigit() for c in word):
         return None
     max_distance = 1 if len(word) <= 7 else 2
     matches = process.extract(word, vocabulary.keys(), scorer=Levenshtein.distance, score_cutoff=max_distance, limit=5)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from qa.answering import term_weights
+from qa.engine import Engine
+from qa.query import analyze
+
+
+def test_typos_are_corrected_and_their_misspelling_leaves_the_term_weights(engine: Engine) -> None:
+    query = analyze("Ou se trouve Chevenning Hose ?", engine.index.lexical)
+    assert query.corrections == {"chevenning": "chevening", "hose": "house"}
+    assert query.respelled == ["chevenning", "hose"]
+    # No unit could contain the misspelling: weighing it would cap every unit's word coverage.
+    assert set(term_weights(query, engine.index)) == {"trouv", "chevening", "hous"}
+
+
+def test_an_alias_stands_for_the_spelling_the_corpus_lacks(engine: Engine) -> None:
+    query = analyze("What is NATO's role?", engine.index.lexical)
+    assert "otan" in query.words
+    assert "nato" in query.respelled and "nato" not in query.unknown
+    assert "nato" not in term_weights(query, engine.index)
+
+
+def test_english_words_are_searched_as_their_french_in_the_corpus(engine: Engine) -> None:
+    query = analyze("Where is the meeting held?", engine.index.lexical)
+    assert query.unknown == []
+    assert {"reunion", "rencontre"} <= set(query.corrections["meeting"].split())
+    assert "reunion" in query.words
+    untranslated = analyze("Where is the meeting held?", engine.index.lexical, translate=False)
+    assert "reunion" not in untranslated.words and "meeting" in untranslated.unknown
+
+
+def test_unknown_words_outside_the_glossary_stay_unknown(engine: Engine) -> None:
+    query = analyze("Who won the 2024 Champions League final?", engine.index.lexical)
+    assert {"champions", "league", "2024"} <= set(query.unknown)
+    assert "2024" in query.unknown_names  # not "corrected" into the corpus's 2025
+    assert query.respelled == []
