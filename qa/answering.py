@@ -12,6 +12,7 @@ The confidence is a logistic model over a few evidence features (see ``qa.calibr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from qa.calibration import Calibration
 from qa.chunking import unit_text
 from qa.indexing import LoadedIndex
 from qa.query import Query
-from qa.text import content_words, stem, token_sets
+from qa.text import content_words, stem, token_sets, word_tokens
 from qa.types import Extract, Passage, Unit
 
 PASSAGES_SEARCHED = 3
@@ -52,19 +53,33 @@ class Answer:
     features: dict[str, float]
 
 
-def term_weights(query: Query, index: LoadedIndex) -> dict[str, float]:
-    """IDF of each distinct query stem; stems absent from the corpus weigh the most.
+# A question term: its alternatives, each the stems that must all be present to cover it.
+Term = tuple[tuple[str, ...], ...]
 
-    A misspelt or foreign spelling ("Chevenning", "NATO") is left out: its corpus spelling,
-    searched with it, stands for it, and no unit could ever contain it.
+
+def term_weights(query: Query, index: LoadedIndex) -> dict[Term, float]:
+    """Each question term with its IDF; stems absent from the corpus weigh the most.
+
+    A misspelt or foreign word ("Chevenning", "meeting", "NATO") is covered by any one of the
+    corpus spellings searched for it ("chevening"; "réunion" or "rencontre"; "OTAN" or "Alliance
+    atlantique"): a unit cannot contain the misspelling, nor need it contain every translation.
     """
     respelled = set(stem(query.respelled))
-    return {t: index.lexical.idf("words", t) for t in dict.fromkeys(query.words) if t not in respelled}
+    own = [((t,),) for t in word_tokens(query.text) if t not in respelled]
+    return {
+        term: max(index.lexical.idf("words", t) for alternative in term for t in alternative)
+        for term in dict.fromkeys([*own, *query.alternatives])
+    }
 
 
-def coverage(weights: dict[str, float], tokens: set[str]) -> float:
+def covers(term: Term, tokens: set[str] | frozenset[str]) -> bool:
+    return any(all(t in tokens for t in alternative) for alternative in term)
+
+
+def coverage(weights: dict[Term, float], tokens: set[str] | frozenset[str]) -> float:
+    """IDF-weighted share of the question's terms that the tokens cover."""
     total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in tokens) / total if total else 0.0
+    return sum(w for term, w in weights.items() if covers(term, tokens)) / total if total else 0.0
 
 
 def gram_coverage(query_grams: set[str], grams: frozenset[str]) -> float:
@@ -76,7 +91,7 @@ def score_units(
     query: Query,
     query_vector: np.ndarray,
     passages: list[Passage],
-    weights: dict[str, float],
+    weights: dict[Term, float],
     use_answer_types: bool = True,
 ) -> list[ScoredUnit]:
     """Every unit of the top passages scored against the question (``weights``: its terms' IDF), best first."""
@@ -93,7 +108,7 @@ def score_units(
             if unit.kind == k.FAQ_QUESTION:
                 # Two questions match only if each covers the other: "Quel est le rôle des conseillers ?"
                 # is not "Qui mène la réunion des conseillers ?" although one contains most of the other.
-                reverse = coverage({t: index.lexical.idf("words", t) for t in tokens}, set(query.words))
+                reverse = coverage({((t,),): index.lexical.idf("words", t) for t in tokens}, set(query.words))
                 words = 2 * words * reverse / (words + reverse) if words + reverse else 0.0
                 if words < FAQ_MATCH_MIN:
                     continue
@@ -132,14 +147,19 @@ def _extracts_for(index: LoadedIndex, best: ScoredUnit) -> list[Extract]:
 
 
 def features(
-    index: LoadedIndex, query: Query, passages: list[Passage], best: ScoredUnit | None, weights: dict[str, float]
+    index: LoadedIndex,
+    query: Query,
+    passages: list[Passage],
+    best: ScoredUnit | None,
+    weights: dict[Term, float],
 ) -> dict[str, float]:
     if not passages or best is None:
         return dict.fromkeys(Calibration.FEATURES, 0.0)
     top = passages[0].chunk
     # Coverage of the words the corpus knows; unknown words are features of their own, as a
     # question verb missing from the text ("signifie") says much less than an unknown name.
-    known = {t: w for t, w in weights.items() if len(index.lexical.postings("words", t))}
+    postings = index.lexical.postings
+    known = {term: w for term, w in weights.items() if any(len(postings("words", t)) for t in chain(*term))}
     top_words, top_grams = token_sets(top.index_text)
     return {
         "fused": passages[0].score,

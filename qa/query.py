@@ -38,6 +38,8 @@ class Query:
     unknown_names: list[str] = field(default_factory=list)
     # Question words searched under another spelling (a typo's correction, an alias): "Chevenning", "NATO".
     respelled: list[str] = field(default_factory=list)
+    # What is searched for each respelled word: any one alternative (its stems) in a text covers that word.
+    alternatives: list[tuple[tuple[str, ...], ...]] = field(default_factory=list)
     english: float = 0.0  # share of English function words: the question's language
     truncated: bool = False
 
@@ -69,30 +71,31 @@ def analyze(
         return bool(words) and all(w in vocabulary or _stem_known(w, lexical) for w in words)
 
     english = glossary.translations(text) if translate else {}
-    translated: list[str] = []
+    alternatives: list[list[list[str]]] = []
     for word in dict.fromkeys(content_words(text)):
         if word in vocabulary or _stem_known(word, lexical):
             continue
         # An English word is searched as its French equivalents before any attempt to correct it
         # into a French word it is only spelt like ("meeting" is not "meetings" misspelt).
         french = [f for f in english.get(word, ()) if in_corpus(f)]
-        if french:
-            corrections[word] = " ".join(french)
-            translated.append(word)
-            continue
-        fixed = _closest(word, vocabulary) if correct_spelling else None
+        fixed = " ".join(french) if french else (_closest(word, vocabulary) if correct_spelling else None)
         if fixed:
             corrections[word] = fixed
+            # A typo's correction is one alternative; each French equivalent of an English word is one.
+            alternatives.append([word_tokens(f) for f in french] if french else [word_tokens(fixed)])
         else:
             unknown.append(word)
-
-    named = aliases.matches(text) if expand_aliases else []
-    alias_words = aliases.expand(named, in_corpus)
     respelled = list(corrections)
-    if alias_words:  # a name the corpus spells otherwise ("NATO" for "OTAN") is not unknown
-        spelled = {w for spelling, _group in named for w in content_words(spelling) if w not in vocabulary}
-        unknown = [w for w in unknown if w not in spelled]
-        respelled.extend(spelled)
+
+    alias_words: list[str] = []
+    for spelling, group in aliases.matches(text) if expand_aliases else []:
+        corpus_spellings = aliases.expand([(spelling, group)], in_corpus)
+        if corpus_spellings:  # a name the corpus spells otherwise ("NATO" for "OTAN") is not unknown
+            spelled = [w for w in content_words(spelling) if w not in vocabulary]
+            unknown = [w for w in unknown if w not in spelled]
+            respelled.extend(w for w in spelled if w not in respelled)
+            alias_words.extend(w for w in corpus_spellings if w not in alias_words)
+            alternatives.append([word_tokens(s) for s in corpus_spellings])
     extra = [*corrections.values(), *alias_words]
     lexical_text = " ".join([text, *extra])
     return Query(
@@ -105,6 +108,7 @@ def analyze(
         corrections=corrections,
         unknown=unknown,
         respelled=respelled,
+        alternatives=[tuple(dict.fromkeys(tuple(a) for a in alts if a)) for alts in alternatives],
         truncated=truncated,
     )
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from qa.answering import term_weights
+from qa.answering import coverage, covers, term_weights
 from qa.engine import Engine
 from qa.query import analyze
+from qa.text import fold
 
 
 def test_typos_are_corrected_and_their_misspelling_leaves_the_term_weights(engine: Engine) -> None:
@@ -10,14 +11,16 @@ def test_typos_are_corrected_and_their_misspelling_leaves_the_term_weights(engin
     assert query.corrections == {"chevenning": "chevening", "hose": "house"}
     assert query.respelled == ["chevenning", "hose"]
     # No unit could contain the misspelling: weighing it would cap every unit's word coverage.
-    assert set(term_weights(query, engine.index)) == {"trouv", "chevening", "hous"}
+    assert set(term_weights(query, engine.index)) == {(("trouv",),), (("chevening",),), (("hous",),)}
 
 
 def test_an_alias_stands_for_the_spelling_the_corpus_lacks(engine: Engine) -> None:
     query = analyze("What is NATO's role?", engine.index.lexical)
     assert "otan" in query.words
     assert "nato" in query.respelled and "nato" not in query.unknown
-    assert "nato" not in term_weights(query, engine.index)
+    nato = next(term for term in term_weights(query, engine.index) if ("otan",) in term)
+    assert ("alliance", "atlantique") in [tuple(fold(w) for w in a) for a in nato] or ("allianc", "atlant") in nato
+    assert covers(nato, {"otan"}) and not covers(nato, {"allianc"})  # a phrase covers only whole
 
 
 def test_english_words_are_searched_as_their_french_in_the_corpus(engine: Engine) -> None:
@@ -25,6 +28,9 @@ def test_english_words_are_searched_as_their_french_in_the_corpus(engine: Engine
     assert query.unknown == []
     assert {"reunion", "rencontre"} <= set(query.corrections["meeting"].split())
     assert "reunion" in query.words
+    # One of the French words covers the English one: a unit need not contain every translation.
+    meeting = next(term for term in term_weights(query, engine.index) if ("reunion",) in term)
+    assert coverage({meeting: 1.0}, {"reunion"}) == coverage({meeting: 1.0}, {"rencontr"}) == 1.0
     untranslated = analyze("Where is the meeting held?", engine.index.lexical, translate=False)
     assert "reunion" not in untranslated.words and "meeting" in untranslated.unknown
 
