@@ -64,8 +64,8 @@ def term_weights(query: Query, index: LoadedIndex) -> dict[Term, float]:
     corpus spellings searched for it ("chevening"; "réunion" or "rencontre"; "OTAN" or "Alliance
     atlantique"): a unit cannot contain the misspelling, nor need it contain every translation.
     """
-    respelled = set(stem(query.respelled))
-    own = [((t,),) for t in word_tokens(query.text) if t not in respelled]
+    left_out = set(stem([*query.respelled, *query.frame_words]))
+    own = [((t,),) for t in word_tokens(query.text) if t not in left_out]
     return {
         term: max(index.lexical.idf("words", t) for alternative in term for t in alternative)
         for term in dict.fromkeys([*own, *query.alternatives])

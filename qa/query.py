@@ -20,6 +20,22 @@ from qa.lexical_index import LexicalIndex
 from qa.text import char_ngrams, content_words, english_share, fold, stem, word_tokens
 
 MAX_QUESTION_CHARS = 1000
+# Words that frame a question rather than name its topic ("Que signifie TAC ?", "À quoi sert
+# l'OTAN ?", "Quels sujets sont abordés ?", "selon l'article"). A text rarely contains them, and
+# when it does not, they are neither searched for nor counted as unknown (which would lower
+# the confidence as an unknown topic word does).
+QUESTION_FRAME = frozenset(
+    fold(word)
+    for word in (
+        "signifie", "signifient", "signifier", "signification", "veut", "veulent", "dire", "sert", "servent",
+        "servir", "consiste", "consistent", "désigne", "désignent", "correspond", "correspondent", "parle",
+        "parlent", "traite", "traitent", "évoque", "évoquent", "évoqué", "évoqués", "évoquée", "évoquées",
+        "aborde", "abordent", "abordé", "abordés", "abordée", "abordées", "mentionne", "mentionnent",
+        "mentionné", "mentionnés", "mentionnée", "mentionnées", "sujet", "sujets", "thème", "thèmes",
+        "propos", "concerne", "concernent", "agit", "explique", "expliquent", "décrit", "décrivent",
+        "raconte", "lire", "lit", "article", "texte", "briefing", "document", "selon",
+    )
+)  # fmt: skip
 MIN_CORRECTABLE_CHARS = 4
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
@@ -38,6 +54,8 @@ class Query:
     unknown_names: list[str] = field(default_factory=list)
     # Question words searched under another spelling (a typo's correction, an alias): "Chevenning", "NATO".
     respelled: list[str] = field(default_factory=list)
+    # Words that only frame the question and that the corpus lacks (see QUESTION_FRAME): not searched.
+    frame_words: list[str] = field(default_factory=list)
     # What is searched for each respelled word: any one alternative (its stems) in a text covers that word.
     alternatives: list[tuple[tuple[str, ...], ...]] = field(default_factory=list)
     english: float = 0.0  # share of English function words: the question's language
@@ -72,8 +90,12 @@ def analyze(
 
     english = glossary.translations(text) if translate else {}
     alternatives: list[list[list[str]]] = []
+    frame_words: list[str] = []
     for word in dict.fromkeys(content_words(text)):
         if word in vocabulary or _stem_known(word, lexical):
+            continue
+        if word in QUESTION_FRAME:
+            frame_words.append(word)
             continue
         # An English word is searched as its French equivalents before any attempt to correct it
         # into a French word it is only spelt like ("meeting" is not "meetings" misspelt).
@@ -108,6 +130,7 @@ def analyze(
         corrections=corrections,
         unknown=unknown,
         respelled=respelled,
+        frame_words=frame_words,
         alternatives=[tuple(dict.fromkeys(tuple(a) for a in alts if a)) for alts in alternatives],
         truncated=truncated,
     )

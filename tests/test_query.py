@@ -40,3 +40,12 @@ def test_unknown_words_outside_the_glossary_stay_unknown(engine: Engine) -> None
     assert {"champions", "league", "2024"} <= set(query.unknown)
     assert "2024" in query.unknown_names  # not "corrected" into the corpus's 2025
     assert query.respelled == []
+
+
+def test_words_that_only_frame_the_question_are_neither_searched_nor_unknown(engine: Engine) -> None:
+    query = analyze("Que signifie TAC ?", engine.index.lexical)
+    assert query.frame_words == ["signifie"] and query.unknown == []
+    assert set(term_weights(query, engine.index)) == {(("tac",),)}
+    assert analyze("À quoi sert l’OTAN dans tout ça ?", engine.index.lexical).frame_words == ["sert"]
+    # A topic word the corpus lacks is still unknown: that is what out-of-scope questions look like.
+    assert analyze("Que signifie Bundestag ?", engine.index.lexical).unknown == ["bundestag"]
