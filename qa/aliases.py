@@ -44,6 +44,36 @@ ENTITY_SPELLINGS: tuple[tuple[str, ...], ...] = (
 )
 
 
+# News names a country by its capital ("Moscou refuse", "Washington annonce"): a question naming the
+# capital also searches the country. One way only: a question about Russia is not about Moscow.
+CAPITAL_OF: dict[str, str] = {
+    "moscou": "russie",
+    "moscow": "russie",
+    "kiev": "ukraine",
+    "kyiv": "ukraine",
+    "washington": "etats unis",
+    "londres": "royaume uni",
+    "london": "royaume uni",
+    "paris": "france",
+    "berlin": "allemagne",
+    "pekin": "chine",
+    "beijing": "chine",
+    "bruxelles": "union europeenne",
+    "brussels": "union europeenne",
+}
+
+
+def countries_named_by_capital(question: str, in_corpus: Callable[[str], bool]) -> list[str]:
+    """The corpus's spellings of the countries whose capital the question names ("Moscou" -> "russie")."""
+    words = set(re.findall(r"\w+", fold(question)))
+    found: list[str] = []
+    for capital, country in CAPITAL_OF.items():
+        if capital in words:
+            group = next((g for g in ENTITY_SPELLINGS if country in g), (country,))
+            found.extend(s for s in group if s not in found and in_corpus(s))
+    return found
+
+
 @lru_cache(maxsize=1)
 def _patterns() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
     patterns = []

@@ -118,6 +118,8 @@ def analyze(
             respelled.extend(w for w in spelled if w not in respelled)
             alias_words.extend(w for w in corpus_spellings if w not in alias_words)
             alternatives.append([word_tokens(s) for s in corpus_spellings])
+    if expand_aliases:
+        alias_words.extend(w for w in aliases.countries_named_by_capital(text, in_corpus) if w not in alias_words)
     extra = [*corrections.values(), *alias_words]
     lexical_text = " ".join([text, *extra])
     return Query(

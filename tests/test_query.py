@@ -49,3 +49,10 @@ def test_words_that_only_frame_the_question_are_neither_searched_nor_unknown(eng
     assert analyze("À quoi sert l’OTAN dans tout ça ?", engine.index.lexical).frame_words == ["sert"]
     # A topic word the corpus lacks is still unknown: that is what out-of-scope questions look like.
     assert analyze("Que signifie Bundestag ?", engine.index.lexical).unknown == ["bundestag"]
+
+
+def test_a_capital_standing_for_its_country_also_searches_the_country(engine: Engine) -> None:
+    words = analyze("Moscou participe-t-elle aux pourparlers de paix ?", engine.index.lexical).words
+    assert "russ" in words
+    assert "moscou" not in analyze("La Russie participe-t-elle aux pourparlers ?", engine.index.lexical).words
+    assert "russ" not in analyze("Moscou ?", engine.index.lexical, expand_aliases=False).words
