@@ -7,8 +7,8 @@ contain. The glossary covers the general vocabulary of diplomacy, security, poli
 economy and humanitarian news, plus the verbs questions are made of; it is not written for
 one briefing. Names and acronyms are in ``qa.aliases``.
 
->>> sorted(translations("Where is the meeting held?"))
-[('held', ('tenu', 'tenue', 'organise', 'organisee')), ('meeting', ('reunion', 'rencontre'))]
+>>> translations("Where is the meeting held?")["meeting"]
+('reunion', 'rencontre', 'rencontrer', 'reunir')
 """
 
 from __future__ import annotations
