@@ -52,7 +52,8 @@ class Query:
     unknown: list[str] = field(default_factory=list)  # content words found nowhere in the corpus
     # Unknown words written as names (capitalised mid-question, or with digits): "Macron", "2024".
     unknown_names: list[str] = field(default_factory=list)
-    # Question words searched under another spelling (a typo's correction, an alias): "Chevenning", "NATO".
+    # Question words searched under another spelling (a typo's correction, an alias, a translation):
+    # "Chevenning", "NATO", "meeting".
     respelled: list[str] = field(default_factory=list)
     # Words that only frame the question and that the corpus lacks (see QUESTION_FRAME): not searched.
     frame_words: list[str] = field(default_factory=list)

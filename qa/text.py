@@ -156,7 +156,8 @@ def _accented_ending(word: str) -> str:
 
 def stem(words: list[str]) -> list[str]:
     """French stems of folded words (accent-free themselves)."""
-    return [fold(s) for s in _stemmer().stemWords([_accented_ending(w) for w in words])]
+    # Only a restored accent the stemmer kept needs folding again: most stems are plain ASCII.
+    return [s if s.isascii() else fold(s) for s in _stemmer().stemWords([_accented_ending(w) for w in words])]
 
 
 def word_tokens(text: str) -> list[str]:
