@@ -2,7 +2,7 @@
 
 "Où se tient la réunion ?" shares no word with its answer "organisée à Chevening House dans le
 Kent": the answer is recognised by its shape (a place after à/en/dans), not by overlap. The
-French and English question words map onto four shapes; a unit holding such a span that the
+French and English question words map onto five shapes; a unit holding such a span that the
 question does not already contain gets a bonus in unit scoring.
 """
 
@@ -12,12 +12,14 @@ import re
 
 from qa.text import fold
 
-PLACE, TIME, NUMBER, PERSON = "place", "time", "number", "person"
+PLACE, TIME, DURATION, NUMBER, PERSON = "place", "time", "duration", "number", "person"
 
 _QUESTION_WORDS = (
     (PLACE, re.compile(r"^(?:ou|d'ou|dans quel(?:le)?s? (?:lieu|ville|pays|region|comte)|where)\b")),
     (TIME, re.compile(r"^(?:quand|a quel(?:le)? (?:moment|date|heure)|en quelle annee|when)\b")),
-    (NUMBER, re.compile(r"^(?:combien|how (?:many|much|long))\b")),
+    # Before NUMBER: "Combien de temps" asks for a duration, not a count.
+    (DURATION, re.compile(r"^(?:combien de temps|pendant combien|quelle (?:est la )?duree|(?:for )?how long)\b")),
+    (NUMBER, re.compile(r"^(?:combien|how (?:many|much))\b")),
     (PERSON, re.compile(r"^(?:qui|who|whom)\b")),
 )
 _NAME = r"[A-ZÀ-Ý][\w’'-]+(?:\s+[A-ZÀ-Ý][\w’'-]+)*"
@@ -26,6 +28,11 @@ _SHAPES = {
     TIME: re.compile(
         r"\b(\d{1,2}(?:er)? (?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)"
         r"|(?:19|20)\d\d|week-end|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|hier)\b",
+        re.IGNORECASE,
+    ),
+    DURATION: re.compile(
+        r"\b((?:\d+|une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|quelques|plusieurs)\s+"
+        r"(?:minutes?|heures?|jours?|journées?|semaines?|mois|ans|années?)|week-end|semaine|journée|soirée)\b",
         re.IGNORECASE,
     ),
     NUMBER: re.compile(r"(\d[\d\s,.]*)"),

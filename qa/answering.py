@@ -22,7 +22,7 @@ from qa.calibration import Calibration
 from qa.chunking import unit_text
 from qa.indexing import LoadedIndex
 from qa.query import Query
-from qa.text import content_words, stem, token_sets, word_tokens
+from qa.text import content_words, stem, surface_words, token_sets, word_tokens
 from qa.types import Extract, Passage, Unit
 
 PASSAGES_SEARCHED = 3
@@ -34,6 +34,15 @@ ANSWER_TYPE_BONUS = 0.1
 # Question-to-question cosines run high whatever the topic: an FAQ question answers for its
 # answer only when the two questions share most of their (IDF-weighted) words both ways.
 FAQ_MATCH_MIN = 0.5
+# A sentence that opens on a pronoun, possessive or demonstrative ("Leur rencontre débute...", "Il
+# s'agit pour eux...") is about what the sentence before it names: the question words found only
+# there count this much.
+ANTECEDENT_CREDIT = 0.5
+ANAPHORIC_OPENERS = frozenset(
+    ("il", "elle", "ils", "elles", "ce", "cet", "cette", "ces", "celui", "celle", "ceux", "celles", "cela",
+     "ceci", "leur", "leurs", "son", "sa", "ses", "eux", "lui")
+)  # fmt: skip
+OPENER_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -63,13 +72,18 @@ def term_weights(query: Query, index: LoadedIndex) -> dict[Term, float]:
     A misspelt or foreign word ("Chevenning", "meeting", "NATO") is covered by any one of the
     corpus spellings searched for it ("chevening"; "réunion" or "rencontre"; "OTAN" or "Alliance
     atlantique"): a unit cannot contain the misspelling, nor need it contain every translation.
+    A word with synonyms in the corpus is covered by itself or any of them ("réunion" by
+    "rencontre"), at the word's own weight.
     """
+    idf = index.lexical.idf
     left_out = set(stem([*query.respelled, *query.frame_words]))
-    own = [((t,),) for t in word_tokens(query.text) if t not in left_out]
-    return {
-        term: max(index.lexical.idf("words", t) for alternative in term for t in alternative)
-        for term in dict.fromkeys([*own, *query.alternatives])
-    }
+    weights: dict[Term, float] = {}
+    for t in word_tokens(query.text):
+        if t not in left_out:
+            weights[((t,), *((s,) for s in query.synonyms.get(t, ())))] = idf("words", t)
+    for term in query.alternatives:
+        weights[term] = max(idf("words", t) for alternative in term for t in alternative)
+    return weights
 
 
 def covers(term: Term, tokens: set[str] | frozenset[str]) -> bool:
@@ -102,13 +116,20 @@ def score_units(
         chunk = passage.chunk
         first = int(index.unit_offset[chunk.id])
         sims = index.unit_vectors[first : first + len(chunk.units)] @ query_vector
+        previous: Unit | None = None
         for unit, sim in zip(chunk.units, sims, strict=True):
-            tokens, grams = token_sets(unit_text(index.documents[chunk.doc], unit))
+            text = unit_text(index.documents[chunk.doc], unit)
+            tokens, grams = token_sets(text)
             words = coverage(weights, tokens)
+            if previous is not None and unit.kind == previous.kind == k.SENTENCE and _opens_on_reference(text):
+                antecedent, _ = token_sets(unit_text(index.documents[chunk.doc], previous))
+                words += ANTECEDENT_CREDIT * (coverage(weights, tokens | antecedent) - words)
+            previous = unit
             if unit.kind == k.FAQ_QUESTION:
                 # Two questions match only if each covers the other: "Quel est le rôle des conseillers ?"
                 # is not "Qui mène la réunion des conseillers ?" although one contains most of the other.
-                reverse = coverage({((t,),): index.lexical.idf("words", t) for t in tokens}, set(query.words))
+                asked = set(query.words).union(*query.synonyms.values())
+                reverse = coverage({((t,),): index.lexical.idf("words", t) for t in tokens}, asked)
                 words = 2 * words * reverse / (words + reverse) if words + reverse else 0.0
                 if words < FAQ_MATCH_MIN:
                     continue
@@ -121,6 +142,10 @@ def score_units(
             scored.append(ScoredUnit(passage, unit, score, float(sim), words, gram_share))
     scored.sort(key=lambda s: -s.score)
     return scored
+
+
+def _opens_on_reference(text: str) -> bool:
+    return any(w in ANAPHORIC_OPENERS for w in surface_words(text[:80])[:OPENER_WORDS])
 
 
 def _extracts_for(index: LoadedIndex, best: ScoredUnit) -> list[Extract]:

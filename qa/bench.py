@@ -52,6 +52,7 @@ def systems(settings: Settings) -> list[System]:
         System("- spelling correction", Pipeline(correct_spelling=False)),
         System("- entity aliases", Pipeline(expand_aliases=False)),
         System("- English glossary", Pipeline(translate_english=False)),
+        System("- French synonyms", Pipeline(expand_synonyms=False)),
         System("- answer-first passage order", Pipeline(answer_first=False)),
         System("- answer types (Où, Quand, Qui...)", Pipeline(answer_types=False)),
         System("- unit extraction (lead unit)", Pipeline(unit_scoring=False)),

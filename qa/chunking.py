@@ -146,7 +146,7 @@ class _ChunkBuilder:
                 continue
             end = start + len(piece)
             cursor = start + 1  # the next piece starts later (it may overlap this one)
-            units = [Unit(s.start, s.end, "sentence") for s in sentence_spans(piece, start)]
+            units = [Unit(s.start, s.end, k.SENTENCE) for s in sentence_spans(piece, start)]
             self._add(start, end, element, "paragraph", units)
 
     def packed(self, elements: list[Element], chunk_size: int, kind: str) -> None:

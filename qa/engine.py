@@ -44,6 +44,7 @@ class Pipeline:
     correct_spelling: bool = True
     expand_aliases: bool = True
     translate_english: bool = True
+    expand_synonyms: bool = True
     unit_scoring: bool = True
     answer_types: bool = True
     answer_first: bool = True
@@ -153,7 +154,12 @@ class Engine:
         context = contextualize(text, clean(previous)[0] if isinstance(previous, str) else None) or ""
         weights = dict(pipeline.weights if pipeline.weights is not None else self.settings.fusion_weights)
 
-        switches = (pipeline.correct_spelling, pipeline.expand_aliases, pipeline.translate_english)
+        switches = (
+            pipeline.correct_spelling,
+            pipeline.expand_aliases,
+            pipeline.translate_english,
+            pipeline.expand_synonyms,
+        )
         query = analyze(text, index.lexical, *switches)
         variants = [query]
         if context:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from qa import aliases, glossary
+from qa import aliases, glossary, synonyms
 from qa.lexical_index import LexicalIndex
 from qa.text import char_ngrams, content_words, english_share, fold, stem, word_tokens
 
@@ -33,7 +33,8 @@ QUESTION_FRAME = frozenset(
         "aborde", "abordent", "abordé", "abordés", "abordée", "abordées", "mentionne", "mentionnent",
         "mentionné", "mentionnés", "mentionnée", "mentionnées", "sujet", "sujets", "thème", "thèmes",
         "propos", "concerne", "concernent", "agit", "explique", "expliquent", "décrit", "décrivent",
-        "raconte", "lire", "lit", "article", "texte", "briefing", "document", "selon",
+        "raconte", "lire", "lit", "article", "texte", "briefing", "document", "selon", "dure", "durent", "duré",
+        "durée",
     )
 )  # fmt: skip
 MIN_CORRECTABLE_CHARS = 4
@@ -59,6 +60,9 @@ class Query:
     frame_words: list[str] = field(default_factory=list)
     # What is searched for each respelled word: any one alternative (its stems) in a text covers that word.
     alternatives: list[tuple[tuple[str, ...], ...]] = field(default_factory=list)
+    # A question stem the corpus has -> the stems of its synonyms that the corpus also has: searched
+    # at a discount, and covering the word as well as itself ("reunion" -> ("rencontr",)).
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     english: float = 0.0  # share of English function words: the question's language
     truncated: bool = False
 
@@ -79,6 +83,7 @@ def analyze(
     correct_spelling: bool = True,
     expand_aliases: bool = True,
     translate: bool = True,
+    expand_synonyms: bool = True,
 ) -> Query:
     text, truncated = clean(question)
     vocabulary = lexical.vocabulary
@@ -92,15 +97,20 @@ def analyze(
     english = glossary.translations(text) if translate else {}
     alternatives: list[list[list[str]]] = []
     frame_words: list[str] = []
+    related: dict[str, tuple[str, ...]] = {}
     for word in dict.fromkeys(content_words(text)):
+        corpus_synonyms = [s for s in synonyms.synonyms(word) if in_corpus(s)] if expand_synonyms else []
         if word in vocabulary or _stem_known(word, lexical):
+            if corpus_synonyms:
+                related[stem([word])[0]] = tuple(dict.fromkeys(stem(corpus_synonyms)))
             continue
         if word in QUESTION_FRAME:
             frame_words.append(word)
             continue
-        # An English word is searched as its French equivalents before any attempt to correct it
-        # into a French word it is only spelt like ("meeting" is not "meetings" misspelt).
-        french = [f for f in english.get(word, ()) if in_corpus(f)]
+        # An English word is searched as its French equivalents, and a French word the text does
+        # not use as its synonyms that it does, before any attempt to correct it into a word it is
+        # only spelt like ("meeting" is not "meetings" misspelt, "surveillent" is not "surveillance").
+        french = [f for f in english.get(word, ()) if in_corpus(f)] or corpus_synonyms
         fixed = " ".join(french) if french else (_closest(word, vocabulary) if correct_spelling else None)
         if fixed:
             corrections[word] = fixed
@@ -135,6 +145,7 @@ def analyze(
         respelled=respelled,
         frame_words=frame_words,
         alternatives=[tuple(dict.fromkeys(tuple(a) for a in alts if a)) for alts in alternatives],
+        synonyms=related,
         truncated=truncated,
     )
 

@@ -18,6 +18,7 @@ TABLE_HEADER = "table_header"
 TABLE_ROW = "table_row"
 FAQ_QUESTION = "faq_question"
 FAQ_ANSWER = "faq_answer"
+SENTENCE = "sentence"  # a unit: one sentence of a paragraph
 
 
 @dataclass(frozen=True)

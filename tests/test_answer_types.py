@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer_types import NUMBER, PERSON, PLACE, TIME, expected, holds_new
+from qa.answer_types import DURATION, NUMBER, PERSON, PLACE, TIME, expected, holds_new
 from qa.engine import Engine, Pipeline
 
 
@@ -15,6 +15,9 @@ from qa.engine import Engine, Pipeline
         ("Where is the meeting held?", PLACE),
         ("Quand débute la rencontre ?", TIME),
         ("Combien de pays participent ?", NUMBER),
+        ("Combien de temps dure la rencontre ?", DURATION),
+        ("How long did the talks last?", DURATION),
+        ("How many countries took part?", NUMBER),
         ("Qui mène la réunion ?", PERSON),
         ("Quel est le rôle de l’OTAN ?", None),
         ("Pourquoi la réunion est-elle cruciale ?", None),
@@ -31,6 +34,9 @@ def test_a_unit_counts_only_if_it_adds_what_the_question_lacks() -> None:
     assert not holds_new(PLACE, "Les discussions menées à Chevening House.", "Où est Chevening House ?")
     assert holds_new(TIME, "Le sommet aura lieu le 15 août à Anchorage.", "Quand a lieu le sommet ?")
     assert not holds_new(NUMBER, "Aucun chiffre ici.", "Combien de pays ?")
+    assert holds_new(DURATION, "Leur rencontre débute un week-end intense.", "Combien de temps dure la rencontre ?")
+    assert holds_new(DURATION, "Les pourparlers ont duré deux jours.", "Combien de temps ?")
+    assert not holds_new(DURATION, "Le sommet aura lieu le 15 août.", "Combien de temps dure le sommet ?")
     # A name sharing a word with the question is the question's subject, not its answer.
     organised = "Cette rencontre, organisée à Chevening House dans le Kent."
     assert not holds_new(PERSON, organised, "Qui organise la rencontre de Chevening ?")

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from qa import answering
 from qa.engine import Engine, QuestionError, reply_to_json
 
 from .conftest import QUESTIONS
@@ -121,3 +122,13 @@ def test_very_long_question_is_shortened_with_a_notice(engine: Engine) -> None:
     reply = reply_to_json(engine.ask("OTAN " * 20_000))
     assert "shortened" in reply["notice"]
     _assert_verbatim(reply, engine)
+
+
+def test_a_sentence_opening_on_a_reference_is_credited_with_what_the_sentence_before_names(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "Leur rencontre débute un week-end intense" names neither Lammy nor Vance: the sentence before does.
+    question = "Combien de temps dure la rencontre de Lammy et Vance ?"
+    assert engine.ask(question).answer[0].text.startswith("Leur rencontre débute un week-end")
+    monkeypatch.setattr(answering, "ANTECEDENT_CREDIT", 0.0)
+    assert not engine.ask(question).answer[0].text.startswith("Leur rencontre")

@@ -56,3 +56,19 @@ def test_a_capital_standing_for_its_country_also_searches_the_country(engine: En
     assert "russ" in words
     assert "moscou" not in analyze("La Russie participe-t-elle aux pourparlers ?", engine.index.lexical).words
     assert "russ" not in analyze("Moscou ?", engine.index.lexical, expand_aliases=False).words
+
+
+def test_a_word_the_corpus_has_is_also_covered_by_its_synonyms_at_its_own_weight(engine: Engine) -> None:
+    query = analyze("Où se tient la réunion ?", engine.index.lexical)
+    assert "rencontr" in query.synonyms["reunion"]
+    weights = term_weights(query, engine.index)
+    meeting = next(term for term in weights if term[0] == ("reunion",))
+    assert covers(meeting, {"rencontr"}) and covers(meeting, {"reunion"})
+    assert weights[meeting] == engine.index.lexical.idf("words", "reunion")  # not the rarer synonym's
+    assert analyze("Où se tient la réunion ?", engine.index.lexical, expand_synonyms=False).synonyms == {}
+
+
+def test_a_french_word_the_corpus_lacks_is_searched_as_its_synonyms(engine: Engine) -> None:
+    query = analyze("Que surveillent les services de renseignement ?", engine.index.lexical)
+    assert "suivi" in query.corrections["surveillent"].split() and "surveillent" not in query.unknown
+    assert "suivi" in query.words or "suiv" in query.words
