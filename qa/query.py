@@ -21,9 +21,9 @@ from qa.text import char_ngrams, content_words, english_share, fold, stem, word_
 
 MAX_QUESTION_CHARS = 1000
 # Words that frame a question rather than name its topic ("Que signifie TAC ?", "À quoi sert
-# l'OTAN ?", "Quels sujets sont abordés ?", "selon l'article"). A text rarely contains them, and
-# when it does not, they are neither searched for nor counted as unknown (which would lower
-# the confidence as an unknown topic word does).
+# l'OTAN ?", "Quels sujets sont abordés ?", "selon l'article", "Pourquoi est-elle jugée cruciale ?").
+# A text rarely contains them, and when it does not, they are neither searched for nor counted as
+# unknown (which would lower the confidence as an unknown topic word does).
 QUESTION_FRAME = frozenset(
     fold(word)
     for word in (
@@ -34,7 +34,12 @@ QUESTION_FRAME = frozenset(
         "mentionné", "mentionnés", "mentionnée", "mentionnées", "sujet", "sujets", "thème", "thèmes",
         "propos", "concerne", "concernent", "agit", "explique", "expliquent", "décrit", "décrivent",
         "raconte", "lire", "lit", "article", "texte", "briefing", "document", "selon", "dure", "durent", "duré",
-        "durée",
+        "durée", "jugé", "jugée", "jugés", "jugées", "considéré", "considérée", "considérés", "considérées",
+        "estimé", "estimée", "estimés", "estimées", "perçu", "perçue", "perçus", "perçues", "qualifié",
+        "qualifiée", "qualifiés", "qualifiées",
+        # English: "What does TAC stand for?", "What is meant by...?"
+        "stand", "stands", "mean", "means", "meant", "meaning", "refer", "refers", "mention", "mentions",
+        "mentioned", "say", "says", "said",
     )
 )  # fmt: skip
 MIN_CORRECTABLE_CHARS = 4

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer_types import DURATION, NUMBER, PERSON, PLACE, TIME, expected, holds_new
+from qa.answer_types import DEFINITION, DURATION, NUMBER, PERSON, PLACE, REASON, TIME, expected, holds_new
 from qa.engine import Engine, Pipeline
 
 
@@ -20,7 +20,12 @@ from qa.engine import Engine, Pipeline
         ("How many countries took part?", NUMBER),
         ("Qui mène la réunion ?", PERSON),
         ("Quel est le rôle de l’OTAN ?", None),
-        ("Pourquoi la réunion est-elle cruciale ?", None),
+        ("Pourquoi la réunion est-elle cruciale ?", REASON),
+        ("Why does the meeting matter?", REASON),
+        ("Qu’est-ce que Chevening House ?", DEFINITION),
+        ("Que signifie TAC ?", DEFINITION),
+        ("What does TAC stand for?", DEFINITION),
+        ("What is the European position?", None),
     ],
 )
 def test_question_words_give_the_expected_shape(question: str, kind: str | None) -> None:
@@ -37,6 +42,20 @@ def test_a_unit_counts_only_if_it_adds_what_the_question_lacks() -> None:
     assert holds_new(DURATION, "Leur rencontre débute un week-end intense.", "Combien de temps dure la rencontre ?")
     assert holds_new(DURATION, "Les pourparlers ont duré deux jours.", "Combien de temps ?")
     assert not holds_new(DURATION, "Le sommet aura lieu le 15 août.", "Combien de temps dure le sommet ?")
+    why = "Pourquoi la réunion est-elle cruciale ?"
+    assert holds_new(REASON, "La réunion revêt un caractère crucial pour définir les priorités.", why)
+    assert holds_new(REASON, "Elle compte parce que la guerre dure.", why)
+    assert not holds_new(REASON, "Le choix du Royaume-Uni ne doit rien au hasard.", why)
+
+
+def test_a_definition_names_the_subject_and_says_what_it_is() -> None:
+    what = "Qu’est-ce que Chevening House ?"
+    assert holds_new(DEFINITION, "Situé à Chevening House, une résidence célèbre.", what)
+    assert not holds_new(DEFINITION, "Chevening House n’a pas seulement été le théâtre.", what)
+    tac = "Grâce à leurs réseaux, la TAC (Task Assistance Coordination) assure un échange."
+    assert holds_new(DEFINITION, tac, "What does TAC stand for?")
+    assert holds_new(DEFINITION, tac, "Que signifie la TAC ?")  # the article is not part of the subject
+    assert not holds_new(DEFINITION, "Le MI6 (Secret Intelligence Service) coopère.", "Que signifie TAC ?")
     # A name sharing a word with the question is the question's subject, not its answer.
     organised = "Cette rencontre, organisée à Chevening House dans le Kent."
     assert not holds_new(PERSON, organised, "Qui organise la rencontre de Chevening ?")

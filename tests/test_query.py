@@ -72,3 +72,9 @@ def test_a_french_word_the_corpus_lacks_is_searched_as_its_synonyms(engine: Engi
     query = analyze("Que surveillent les services de renseignement ?", engine.index.lexical)
     assert "suivi" in query.corrections["surveillent"].split() and "surveillent" not in query.unknown
     assert "suivi" in query.words or "suiv" in query.words
+
+
+def test_framing_verbs_of_judgement_and_english_framing_are_not_topic_words(engine: Engine) -> None:
+    query = analyze("Pourquoi la réunion est-elle jugée cruciale ?", engine.index.lexical)
+    assert query.frame_words == ["jugee"] and query.unknown == []
+    assert analyze("What does TAC stand for?", engine.index.lexical).unknown == []
