@@ -201,7 +201,9 @@ class Engine:
 
         answered = bool(answer.extracts) and answer.confidence >= self.settings.abstain_below
         extracts = answer.extracts
-        if pipeline.answer_first and answered:
+        # The passages are ranked the same whether or not the confidence clears the threshold: a
+        # reader told the briefing may not answer still sees the closest passage first.
+        if pipeline.answer_first and extracts:
             passages, extracts = answer_first(passages, extracts)
         passages = [replace(p, line=index.line_of(p.chunk.doc, p.chunk.start)) for p in passages[:k]]
         extracts = tuple(replace(e, line=index.line_of(e.doc, e.start)) for e in extracts)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -132,3 +133,16 @@ def test_a_sentence_opening_on_a_reference_is_credited_with_what_the_sentence_be
     assert engine.ask(question).answer[0].text.startswith("Leur rencontre débute un week-end")
     monkeypatch.setattr(answering, "ANTECEDENT_CREDIT", 0.0)
     assert not engine.ask(question).answer[0].text.startswith("Leur rencontre")
+
+
+def test_passages_are_ordered_alike_whether_or_not_the_answer_clears_the_threshold(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The best unit of this question lies in the second retrieved passage: it is shown first either way.
+    question = "Pourquoi la réunion au Royaume-Uni est-elle jugée cruciale ?"
+    answered = engine.ask(question)
+    assert answered.answered and answered.passages[0].chunk.start <= answered.answer[0].start
+    monkeypatch.setattr(engine, "settings", replace(engine.settings, abstain_below=1.01))
+    abstained = engine.ask(question)
+    assert not abstained.answered and abstained.answer == ()
+    assert [p.chunk.id for p in abstained.passages] == [p.chunk.id for p in answered.passages]
