@@ -37,6 +37,9 @@ QUESTION_FRAME = frozenset(
         "durée", "jugé", "jugée", "jugés", "jugées", "considéré", "considérée", "considérés", "considérées",
         "estimé", "estimée", "estimés", "estimées", "perçu", "perçue", "perçus", "perçues", "qualifié",
         "qualifiée", "qualifiés", "qualifiées",
+        # The kind of place asked for ("Dans quel comté...?") names the answer's category, not the topic.
+        "comté", "comtés", "région", "régions", "ville", "villes", "lieu", "lieux", "endroit", "endroits",
+        "département", "province", "localité",
         # English: "What does TAC stand for?", "What is meant by...?"
         "stand", "stands", "mean", "means", "meant", "meaning", "refer", "refers", "mention", "mentions",
         "mentioned", "say", "says", "said",

@@ -90,7 +90,7 @@ class Settings:
     ui_sessions: int = 1000
 
     # Bumped whenever the index format or how it is derived changes, so old indexes rebuild.
-    index_format: int = 4
+    index_format: int = 5
 
     @property
     def max_document_bytes(self) -> int:

@@ -94,6 +94,16 @@ _EXTRA_STOPWORDS = {
     "ceci",
     "chose",
     "choses",
+    # Frequent French function words missing from bm25s's list: as terms they only add noise, and as
+    # spelling-correction targets they turn a real word into nothing ("comté" into "comme").
+    "comme",
+    "tout",
+    "toute",
+    "tous",
+    "toutes",
+    "ainsi",
+    "alors",
+    "chaque",
 }
 _WORD = re.compile(r"\w+", re.UNICODE)
 # French elision: l', d', qu', n', s', c', j', m', t', jusqu', lorsqu', puisqu' (straight or curly apostrophe).

@@ -78,3 +78,10 @@ def test_framing_verbs_of_judgement_and_english_framing_are_not_topic_words(engi
     query = analyze("Pourquoi la réunion est-elle jugée cruciale ?", engine.index.lexical)
     assert query.frame_words == ["jugee"] and query.unknown == []
     assert analyze("What does TAC stand for?", engine.index.lexical).unknown == []
+
+
+def test_the_kind_of_place_asked_for_is_not_corrected_into_another_word(engine: Engine) -> None:
+    # "comté" is absent from the briefing; "correcting" it gave "comme", then "compte".
+    query = analyze("Dans quel comté se trouve Chevening House ?", engine.index.lexical)
+    assert query.corrections == {} and query.frame_words == ["comte"]
+    assert "tout" not in analyze("À quoi sert l’OTAN dans tout ça ?", engine.index.lexical).words
