@@ -68,8 +68,8 @@ class Query:
     frame_words: list[str] = field(default_factory=list)
     # What is searched for each respelled word: any one alternative (its stems) in a text covers that word.
     alternatives: list[tuple[tuple[str, ...], ...]] = field(default_factory=list)
-    # A question stem the corpus has -> the stems of its synonyms that the corpus also has: searched
-    # at a discount, and covering the word as well as itself ("reunion" -> ("rencontr",)).
+    # A question stem the corpus has -> the stems of its synonyms that the corpus also has: a unit holding
+    # one covers the word ("reunion" -> ("rencontr",)). Not searched: in BM25 they cost more than they found.
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     english: float = 0.0  # share of English function words: the question's language
     truncated: bool = False
