@@ -57,9 +57,14 @@ _SHAPES = {
 }
 
 
+def _normalized(question: str) -> str:
+    """Folded, with straight apostrophes and without the surrounding punctuation: what the patterns read."""
+    return fold(question).replace("’", "'").strip(' ¿?¡!«»"')
+
+
 def expected(question: str) -> str | None:
     """The answer shape a question asks for, if its first words say so."""
-    folded = fold(question).replace("’", "'").strip(' ¿?¡!«»"')
+    folded = _normalized(question)
     if _DEFINITION_QUESTION.match(folded):
         return DEFINITION
     for kind, pattern in _QUESTION_WORDS:
@@ -86,7 +91,7 @@ def holds_new(kind: str, unit: str, question: str) -> bool:
 
 def _defines(unit: str, question: str) -> bool:
     """Whether the unit names the question's subject and says what it is right after."""
-    match = _DEFINITION_QUESTION.match(fold(question).replace("’", "'").strip(' ¿?¡!«»"'))
+    match = _DEFINITION_QUESTION.match(_normalized(question))
     # "Que signifie la TAC ?": the text may say "une TAC" or "TAC"; the article is not the subject.
     subject = re.sub(r"^(?:le|la|les|l'|un|une|des)\s*", "", match.group(1).strip()) if match else ""
     if not subject:

@@ -111,6 +111,8 @@ def score_units(
     """Every unit of the top passages scored against the question (``weights``: its terms' IDF), best first."""
     query_grams = set(query.chargrams)
     wanted = answer_types.expected(query.text) if use_answer_types else None
+    # The reader's stems and their synonyms: an FAQ question must find its own words among them (below).
+    asked = set(query.words).union(*query.synonyms.values())
     scored = []
     for position, passage in enumerate(passages[:PASSAGES_SEARCHED]):
         chunk = passage.chunk
@@ -128,7 +130,6 @@ def score_units(
             if unit.kind == k.FAQ_QUESTION:
                 # Two questions match only if each covers the other: "Quel est le rôle des conseillers ?"
                 # is not "Qui mène la réunion des conseillers ?" although one contains most of the other.
-                asked = set(query.words).union(*query.synonyms.values())
                 reverse = coverage({((t,),): index.lexical.idf("words", t) for t in tokens}, asked)
                 words = 2 * words * reverse / (words + reverse) if words + reverse else 0.0
                 if words < FAQ_MATCH_MIN:

@@ -106,11 +106,15 @@ def analyze(
     alternatives: list[list[list[str]]] = []
     frame_words: list[str] = []
     related: dict[str, tuple[str, ...]] = {}
+
+    def corpus_synonyms(word: str) -> list[str]:
+        return [s for s in synonyms.synonyms(word) if in_corpus(s)] if expand_synonyms else []
+
     for word in dict.fromkeys(content_words(text)):
-        corpus_synonyms = [s for s in synonyms.synonyms(word) if in_corpus(s)] if expand_synonyms else []
         if word in vocabulary or _stem_known(word, lexical):
-            if corpus_synonyms:
-                related[stem([word])[0]] = tuple(dict.fromkeys(stem(corpus_synonyms)))
+            found = corpus_synonyms(word)
+            if found:
+                related[stem([word])[0]] = tuple(dict.fromkeys(stem(found)))
             continue
         if word in QUESTION_FRAME:
             frame_words.append(word)
@@ -118,7 +122,7 @@ def analyze(
         # An English word is searched as its French equivalents, and a French word the text does
         # not use as its synonyms that it does, before any attempt to correct it into a word it is
         # only spelt like ("meeting" is not "meetings" misspelt, "surveillent" is not "surveillance").
-        french = [f for f in english.get(word, ()) if in_corpus(f)] or corpus_synonyms
+        french = [f for f in english.get(word, ()) if in_corpus(f)] or corpus_synonyms(word)
         fixed = " ".join(french) if french else (_closest(word, vocabulary) if correct_spelling else None)
         if fixed:
             corrections[word] = fixed

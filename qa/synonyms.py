@@ -105,12 +105,14 @@ GROUPS: tuple[tuple[str, ...], ...] = (
 
 
 @lru_cache(maxsize=1)
-def _groups_by_stem() -> dict[str, tuple[str, ...]]:
-    table: dict[str, tuple[str, ...]] = {}
+def _groups_by_stem() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each stem of a group's words -> the group, as (folded word, its stem) pairs."""
+    table: dict[str, tuple[tuple[str, str], ...]] = {}
     for group in GROUPS:
-        words = tuple(fold(w) for w in group)
-        for word_stem in stem(list(words)):
-            table[word_stem] = words
+        words = [fold(w) for w in group]
+        pairs = tuple(zip(words, stem(words), strict=True))
+        for _word, word_stem in pairs:
+            table[word_stem] = pairs
     return table
 
 
@@ -125,4 +127,4 @@ def synonyms(word: str) -> tuple[str, ...]:
     forms = [word] + [word[: -len(e)] + inf for e, inf in _VERB_ENDINGS if word.endswith(e) and len(word) > len(e) + 3]
     stems = stem(forms)
     group = next((table[s] for s in stems if s in table), ())
-    return tuple(w for w, s in zip(group, stem(list(group)), strict=True) if s != stems[0])
+    return tuple(w for w, word_stem in group if word_stem != stems[0])
