@@ -53,6 +53,7 @@ def systems(settings: Settings) -> list[System]:
         System("- entity aliases", Pipeline(expand_aliases=False)),
         System("- English glossary", Pipeline(translate_english=False)),
         System("- French synonyms", Pipeline(expand_synonyms=False)),
+        System("- question names required", Pipeline(match_names=False)),
         System("- answer-first passage order", Pipeline(answer_first=False)),
         System("- answer types (Où, Quand, Qui...)", Pipeline(answer_types=False)),
         System("- unit extraction (lead unit)", Pipeline(unit_scoring=False)),

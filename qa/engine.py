@@ -45,6 +45,7 @@ class Pipeline:
     expand_aliases: bool = True
     translate_english: bool = True
     expand_synonyms: bool = True
+    match_names: bool = True
     unit_scoring: bool = True
     answer_types: bool = True
     answer_first: bool = True
@@ -177,6 +178,7 @@ class Engine:
             self.settings.rrf_k,
             max(k, self.settings.candidates),
             timings=stages,
+            match_names=pipeline.match_names,
         )
         retrieved = time.perf_counter()
         answer = extract_answer(

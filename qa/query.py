@@ -68,6 +68,10 @@ class Query:
     frame_words: list[str] = field(default_factory=list)
     # What is searched for each respelled word: any one alternative (its stems) in a text covers that word.
     alternatives: list[tuple[tuple[str, ...], ...]] = field(default_factory=list)
+    # The names the question writes (capitalised mid-question: "l'Élysée", "Zelenski") that the corpus
+    # has, each as the stems that spell it there (any one alternative): retrieval demotes the passages
+    # naming none of the rare ones.
+    names: list[tuple[tuple[str, ...], ...]] = field(default_factory=list)
     # A question stem the corpus has -> the stems of its synonyms that the corpus also has: a unit holding
     # one covers the word ("reunion" -> ("rencontr",)). Not searched: in BM25 they cost more than they found.
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -106,6 +110,7 @@ def analyze(
     alternatives: list[list[list[str]]] = []
     frame_words: list[str] = []
     related: dict[str, tuple[str, ...]] = {}
+    spelled_as: dict[str, list[list[str]]] = {}  # a respelled question word -> what is searched for it
 
     def corpus_synonyms(word: str) -> list[str]:
         return [s for s in synonyms.synonyms(word) if in_corpus(s)] if expand_synonyms else []
@@ -128,6 +133,7 @@ def analyze(
             corrections[word] = fixed
             # A typo's correction is one alternative; each French equivalent of an English word is one.
             alternatives.append([word_tokens(f) for f in french] if french else [word_tokens(fixed)])
+            spelled_as[word] = alternatives[-1]
         else:
             unknown.append(word)
     respelled = list(corrections)
@@ -141,12 +147,20 @@ def analyze(
             respelled.extend(w for w in spelled if w not in respelled)
             alias_words.extend(w for w in corpus_spellings if w not in alias_words)
             alternatives.append([word_tokens(s) for s in corpus_spellings])
+            spelled_as.update(dict.fromkeys(spelled, alternatives[-1]))
     if expand_aliases:
         alias_words.extend(w for w in aliases.countries_named_by_capital(text, in_corpus) if w not in alias_words)
     extra = [*corrections.values(), *alias_words]
     lexical_text = " ".join([text, *extra])
+    names = []
+    for word in _written_as_names(text):
+        if word in spelled_as:
+            names.append(_term(spelled_as[word]))
+        elif word in vocabulary or _stem_known(word, lexical):
+            names.append(((stem([word])[0],),))
     return Query(
         unknown_names=_names_among(text, unknown),
+        names=list(dict.fromkeys(names)),
         english=english_share(text),
         text=text,
         lexical_text=lexical_text,
@@ -156,10 +170,20 @@ def analyze(
         unknown=unknown,
         respelled=respelled,
         frame_words=frame_words,
-        alternatives=[tuple(dict.fromkeys(tuple(a) for a in alts if a)) for alts in alternatives],
+        alternatives=[_term(alts) for alts in alternatives],
         synonyms=related,
         truncated=truncated,
     )
+
+
+def _term(alternatives: list[list[str]]) -> tuple[tuple[str, ...], ...]:
+    return tuple(dict.fromkeys(tuple(a) for a in alternatives if a))
+
+
+def _written_as_names(text: str) -> list[str]:
+    """Folded content words capitalised after the question's first word ("Que pense l'Élysée ?": "elysee")."""
+    words = re.findall(r"\w+", text)
+    return [fold(w) for w in dict.fromkeys(words[1:]) if w[:1].isupper() and fold(w) in content_words(w)]
 
 
 def _names_among(text: str, unknown: list[str]) -> list[str]:

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from qa import answering
-from qa.engine import Engine, QuestionError, reply_to_json
+from qa.engine import Engine, Pipeline, QuestionError, reply_to_json
 
 from .conftest import QUESTIONS
 
@@ -146,3 +146,16 @@ def test_passages_are_ordered_alike_whether_or_not_the_answer_clears_the_thresho
     abstained = engine.ask(question)
     assert not abstained.answered and abstained.answer == ()
     assert [p.chunk.id for p in abstained.passages] == [p.chunk.id for p in answered.passages]
+
+
+def test_passages_naming_the_question_s_rare_name_come_before_those_that_do_not(engine: Engine) -> None:
+    # "position" is rarer in the text than "Élysée": without the name match, three passages about
+    # other actors' positions outrank the bullet that says what the Élysée supports.
+    question = "Quelle est la position de l’Élysée ?"
+    bullet = "L’Élysée soutient la nécessité"
+
+    def top_three(pipeline: Pipeline) -> list[str]:
+        return [p.chunk.text for p in engine.ask(question, pipeline=pipeline).passages[:3]]
+
+    assert any(bullet in text for text in top_three(Pipeline()))
+    assert not any(bullet in text for text in top_three(Pipeline(match_names=False)))

@@ -85,3 +85,15 @@ def test_the_kind_of_place_asked_for_is_not_corrected_into_another_word(engine: 
     query = analyze("Dans quel comté se trouve Chevening House ?", engine.index.lexical)
     assert query.corrections == {} and query.frame_words == ["comte"]
     assert "tout" not in analyze("À quoi sert l’OTAN dans tout ça ?", engine.index.lexical).words
+
+
+def test_names_written_in_the_question_are_kept_as_the_corpus_spells_them(engine: Engine) -> None:
+    lexical = engine.index.lexical
+    assert analyze("Quelle est la position de l’Élysée ?", lexical).names == [(("elys",),)]
+    # Without accents, misspelt or in English: the corpus's spelling is what a passage must hold.
+    assert analyze("Quelle est la position de l'Elysee ?", lexical).names == [(("elys",),)]
+    assert analyze("Que refuse Zelenski ?", lexical).names == [(("zelensky",),)]
+    assert any(("otan",) in term for term in analyze("Is NATO useful?", lexical).names)
+    # The first word is capitalised as any sentence is; a name the corpus lacks selects nothing.
+    assert analyze("Élysée et Kremlin ?", lexical).names == []
+    assert analyze("Que dit Macron ?", lexical).names == []

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from qa.engine import Engine
+from qa.query import analyze
+from qa.retrieval import MISSING_NAME_FACTOR, RARE_NAME_SHARE, demote_missing_names, naming_chunks
+
+
+def test_only_names_that_few_passages_carry_select_passages(engine: Engine) -> None:
+    index = engine.index
+    elysee = naming_chunks(index, analyze("Quelle est la position de l’Élysée ?", index.lexical).names)
+    assert elysee and all("lysée" in index.chunks[cid].index_text for cid in elysee)
+    # The briefing is about Chevening: a name in more than RARE_NAME_SHARE of the chunks selects nothing.
+    chevening = analyze("Qui organise la rencontre de Chevening ?", index.lexical).names
+    assert len(index.lexical.postings("words", "chevening")) > RARE_NAME_SHARE * len(index.chunks)
+    assert chevening and naming_chunks(index, chevening) is None
+    assert naming_chunks(index, []) is None
+
+
+def test_passages_naming_none_of_the_names_are_scaled_down_and_reordered() -> None:
+    fused = [(7, 1.0, {"words": 1}), (3, 0.95, {"words": 2}), (5, 0.5, {"words": 3})]
+    assert demote_missing_names(fused, None) == fused
+    demoted = demote_missing_names(fused, {3, 5})
+    assert [cid for cid, _, _ in demoted] == [3, 7, 5]
+    assert dict((cid, score) for cid, score, _ in demoted) == {3: 0.95, 7: MISSING_NAME_FACTOR, 5: 0.5}
