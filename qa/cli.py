@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--encoder",
         choices=ENCODERS,
-        help="how the model runs (default: auto, ONNX then torch; onnx-int8: quantised, faster)",
+        help="how the model runs (default: auto: ONNX int8, else ONNX float, else torch)",
     )
     common.add_argument("--threads", type=int, help="threads per encoding call (default: 0, one per core)")
     common.add_argument("--debug", action="store_true", help="verbose logs and tracebacks")

@@ -17,6 +17,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 ENCODERS = ("auto", "onnx", "onnx-int8", "torch")  # see qa.embedding
+FLOAT_ENCODERS = ("onnx", "torch")
 
 # Environment variable -> settings field. Values are parsed with the field's type.
 ENV_VARS = {
@@ -42,8 +43,8 @@ class Settings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
     model: str = DEFAULT_MODEL
-    # How the model runs: "auto" (ONNX Runtime, falling back to torch), "onnx", "onnx-int8"
-    # (quantised: faster, slightly different vectors) or "torch".
+    # How the model runs: "auto" (ONNX Runtime quantised to int8, falling back to the float export,
+    # then to torch), "onnx-int8" (int8 or an error), "onnx" (float) or "torch".
     encoder: str = "auto"
     # Threads for one encoding call; 0: ONNX Runtime's default (one per core).
     threads: int = 0
@@ -132,8 +133,9 @@ class Settings:
         """What an index depends on besides the corpus: a change here rebuilds it."""
         return {
             "model": self.model,
-            # Only int8 changes the vectors; the other backends share an index.
-            "vectors": "int8" if self.encoder == "onnx-int8" else "float32",
+            # Quantised vectors differ slightly from float ones: each kind has its own index. "auto"
+            # counts as int8 even when it falls back (the vectors stay close enough to serve).
+            "vectors": "float32" if self.encoder in FLOAT_ENCODERS else "int8",
             "max_document_mb": self.max_document_mb,
             "chunk_size": self.chunk_size,
             "chunk_overlap": self.chunk_overlap,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.embedding import Encoder, TorchEncoder, encoder_for
+from qa.embedding import Encoder, TorchEncoder, encoder_for, load_encoder
 from qa.engine import Engine
 from qa.logs import configure
 from qa.settings import PROJECT_ROOT, Settings
@@ -21,10 +21,16 @@ configure()
 
 @pytest.fixture(scope="session")
 def encoder(settings: Settings) -> Encoder:
-    """The encoder the app uses by default: the ONNX export, made once in the session's index folder."""
+    """The encoder the app uses by default: the int8 ONNX export, made once in the session's index folder."""
     made = encoder_for(settings)
-    assert made.backend == "onnx", "the ONNX path must work with the default model"
+    assert made.backend == "onnx-int8", "the quantised ONNX path must work with the default model"
     return made
+
+
+@pytest.fixture(scope="session")
+def float_encoder(settings: Settings, encoder: Encoder) -> Encoder:
+    """The float ONNX export the int8 one was quantised from (same folder, already made)."""
+    return load_encoder(settings.model, "onnx", settings.encoder_dir)
 
 
 @pytest.fixture(scope="session")

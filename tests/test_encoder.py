@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.embedding import Encoder, ModelError, TorchEncoder, encoder_for, export_key, load_encoder
+from qa.embedding import Encoder, ModelError, TorchEncoder, export_key, load_encoder
 from qa.engine import Engine
 from qa.onnx_encoder import MODEL_FILE
 from qa.settings import Settings
@@ -22,22 +22,34 @@ def _questions() -> list[str]:
     return [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
 
 
-def test_onnx_vectors_match_torch(encoder: Encoder, torch_encoder: TorchEncoder, engine: Engine) -> None:
+def test_onnx_vectors_match_torch(float_encoder: Encoder, torch_encoder: TorchEncoder, engine: Engine) -> None:
     texts = _questions() + [c.index_text for c in engine.index.chunks]
-    onnx_vectors = encoder.encode(texts, batch_size=16)
+    onnx_vectors = float_encoder.encode(texts, batch_size=16)
     torch_vectors = torch_encoder.encode(texts, batch_size=16)
     assert onnx_vectors.shape == torch_vectors.shape == (len(texts), 384)
     assert np.abs(onnx_vectors - torch_vectors).max() < 1e-5
     assert np.allclose(np.linalg.norm(onnx_vectors, axis=1), 1.0, atol=1e-5)
     # One text alone (no padding) and in a batch (padded) encode alike.
-    assert np.abs(encoder.encode([texts[0]])[0] - onnx_vectors[0]).max() < 1e-5
+    assert np.abs(float_encoder.encode([texts[0]])[0] - onnx_vectors[0]).max() < 1e-5
 
 
-def test_onnx_gives_the_same_rankings_as_torch(engine: Engine, settings: Settings, torch_encoder: TorchEncoder) -> None:
-    with_torch = Engine(settings, encoder=torch_encoder)
-    assert engine.encoder.backend == "onnx" and with_torch.encoder.backend == "torch"
+@pytest.fixture(scope="module")
+def float_settings(settings: Settings, float_encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Float vectors have their own index: built in its own folder, with the session's exports copied in."""
+    float_settings = replace(settings, encoder="onnx", index_dir=tmp_path_factory.mktemp("float-index"))
+    shutil.copytree(settings.encoder_dir, float_settings.encoder_dir)
+    return float_settings
+
+
+def test_onnx_gives_the_same_rankings_as_torch(
+    float_settings: Settings, float_encoder: Encoder, torch_encoder: TorchEncoder
+) -> None:
+    with_onnx = Engine(float_settings, encoder=float_encoder)
+    with_torch = Engine(replace(float_settings, encoder="torch"), encoder=torch_encoder)
+    assert with_onnx.encoder.backend == "onnx" and with_torch.encoder.backend == "torch"
+    assert with_onnx.index.path == with_torch.index.path  # one float index serves both
     for question in _questions():
-        onnx_reply, torch_reply = engine.ask(question), with_torch.ask(question)
+        onnx_reply, torch_reply = with_onnx.ask(question), with_torch.ask(question)
         assert [p.chunk.id for p in onnx_reply.passages] == [p.chunk.id for p in torch_reply.passages], question
         assert onnx_reply.answer == torch_reply.answer and onnx_reply.answered == torch_reply.answered
 
@@ -48,9 +60,19 @@ def test_a_broken_export_is_made_again(tmp_path: Path, settings: Settings, caplo
     reference = first.encode(["Où se tient la réunion ?"])
     (folder / MODEL_FILE).write_bytes((folder / MODEL_FILE).read_bytes()[:1000])  # truncated
     with caplog.at_level(logging.WARNING, logger="qa"):
-        again = load_encoder(settings.model, "auto", tmp_path)
+        again = load_encoder(settings.model, "onnx", tmp_path)
     assert again.backend == "onnx" and "exporting again" in caplog.text
     assert np.abs(again.encode(["Où se tient la réunion ?"]) - reference).max() < 1e-6
+    # The int8 export made from it, truncated in turn, is made again too.
+    quantised = load_encoder(settings.model, "auto", tmp_path)
+    int8_file = tmp_path / f"{export_key(settings.model)}-int8" / MODEL_FILE
+    int8_file.write_bytes(int8_file.read_bytes()[:1000])
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="qa"):
+        remade = load_encoder(settings.model, "auto", tmp_path)
+    assert remade.backend == "onnx-int8" and "making it again" in caplog.text
+    question = ["Où se tient la réunion ?"]
+    assert np.abs(remade.encode(question) - quantised.encode(question)).max() < 1e-6
 
 
 def test_auto_falls_back_to_torch_when_the_export_cannot_be_written(tmp_path: Path, caplog) -> None:
@@ -58,7 +80,8 @@ def test_auto_falls_back_to_torch_when_the_export_cannot_be_written(tmp_path: Pa
     blocked.write_text("a file where the export folder should go")
     with caplog.at_level(logging.WARNING, logger="qa"):
         encoder = load_encoder(Settings().model, "auto", blocked)
-    assert encoder.backend == "torch" and "using sentence-transformers" in caplog.text
+    assert encoder.backend == "torch" and "int8 unavailable" in caplog.text
+    assert "using sentence-transformers" in caplog.text
     assert encoder.encode(["bonjour"]).shape == (1, 384)
     with pytest.raises(ModelError, match="ONNX"):
         load_encoder(Settings().model, "onnx", blocked)
@@ -71,29 +94,27 @@ def test_backend_and_threads_are_checked() -> None:
         load_encoder(Settings().model, "auto", Path("/tmp"), threads=-1)
 
 
-def test_an_index_built_by_one_backend_serves_the_other(settings: Settings, engine: Engine) -> None:
-    torch_settings = replace(settings, encoder="torch")
-    assert torch_settings.fingerprint() == settings.fingerprint()  # no rebuild when the backend changes
+def test_float_backends_share_an_index_and_int8_has_its_own(settings: Settings) -> None:
+    assert settings.encoder == "auto"
+    float_print = replace(settings, encoder="onnx").fingerprint()
+    assert replace(settings, encoder="torch").fingerprint() == float_print  # no rebuild between the two
+    assert replace(settings, encoder="onnx-int8").fingerprint() == settings.fingerprint() != float_print
 
 
-def test_int8_encoder_is_close_to_float_and_builds_its_own_index(
-    tmp_path: Path, settings: Settings, encoder: Encoder, engine: Engine
+def test_int8_default_is_close_to_float_and_ranks_alike(
+    float_settings: Settings, float_encoder: Encoder, encoder: Encoder, engine: Engine
 ) -> None:
-    """The opt-in quantised encoder: made once from the float export, close to it, and never mixed
-    with float vectors (its index has another fingerprint)."""
-    int8_settings = replace(settings, encoder="onnx-int8", index_dir=tmp_path / "index")
-    shutil.copytree(settings.encoder_dir, int8_settings.encoder_dir)  # the float export, made by the session
-    quantised = encoder_for(int8_settings)
-    assert quantised.backend == "onnx-int8"
-    key = export_key(settings.model)
-    float_size = (int8_settings.encoder_dir / key / MODEL_FILE).stat().st_size
-    assert (int8_settings.encoder_dir / f"{key}-int8" / MODEL_FILE).stat().st_size < float_size / 3
+    """The quantised default against the float export it is made from: close vectors, a file under
+    a third of the size, and the same top passage on nearly every bundled question (the benchmark
+    reports the exact figures for both)."""
+    assert encoder.backend == "onnx-int8" and engine.index.manifest["model"]["encoder"] == "onnx-int8"
+    key = export_key(float_settings.model)
+    float_size = (float_settings.encoder_dir / key / MODEL_FILE).stat().st_size
+    assert (float_settings.encoder_dir / f"{key}-int8" / MODEL_FILE).stat().st_size < float_size / 3
     questions = _questions()
-    similarity = (quantised.encode(questions) * encoder.encode(questions)).sum(axis=1)
+    similarity = (encoder.encode(questions) * float_encoder.encode(questions)).sum(axis=1)
     assert similarity.min() > 0.95 and float(np.median(similarity)) > 0.98, similarity.min()
-    assert int8_settings.fingerprint() != settings.fingerprint()
-    int8_engine = Engine(int8_settings, encoder=quantised)
-    assert int8_engine.index.manifest["model"]["encoder"] == "onnx-int8"
-    # Same top passage as the float engine on most questions (the benchmark reports the exact cost).
-    same = sum(int8_engine.ask(q).passages[0].chunk.id == engine.ask(q).passages[0].chunk.id for q in questions)
+    float_engine = Engine(float_settings, encoder=float_encoder)
+    assert float_engine.index.manifest["model"]["encoder"] == "onnx"
+    same = sum(float_engine.ask(q).passages[0].chunk.id == engine.ask(q).passages[0].chunk.id for q in questions)
     assert same >= 0.9 * len(questions)

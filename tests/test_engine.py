@@ -129,7 +129,9 @@ def test_a_sentence_opening_on_a_reference_is_credited_with_what_the_sentence_be
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # "Leur rencontre débute un week-end intense" names neither Lammy nor Vance: the sentence before does.
-    question = "Combien de temps dure la rencontre de Lammy et Vance ?"
+    # (Worded "la rencontre de Lammy et Vance", the int8 encoder ranks the FAQ on Lammy and Vance first,
+    # and its answer outscores this sentence by 0.002: a near tie that the float encoder breaks the other way.)
+    question = "Combien de temps dure la rencontre entre Lammy et Vance ?"
     assert engine.ask(question).answer[0].text.startswith("Leur rencontre débute un week-end")
     monkeypatch.setattr(answering, "ANTECEDENT_CREDIT", 0.0)
     assert not engine.ask(question).answer[0].text.startswith("Leur rencontre")

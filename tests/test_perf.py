@@ -47,7 +47,7 @@ def test_perf_reports_every_measure(settings: Settings, engine, tmp_path: Path) 
     assert build["chunks"] == len(engine.index.chunks) and build["embed_s"] > 0 and build["model_exported"] is False
     assert report["cold_start"]["answered"] and report["cold_start"]["torch_imported"] is False
     stages = report["warm"]["stages_ms"]
-    assert report["warm"]["encoder"] == "onnx" and stages["encode"]["p50"] > 0
+    assert report["warm"]["encoder"] == "onnx-int8" and stages["encode"]["p50"] > 0
     assert stages["total"]["p50"] >= stages["encode"]["p50"]
     runs = report["http"]["runs"]
     assert {(r["target"], r["clients"]) for r in runs} == {("api", 1), ("api", 4), ("gradio", 1), ("gradio", 4)}
