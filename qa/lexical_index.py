@@ -64,7 +64,9 @@ class LexicalIndex:
             ids = [i for i in ids if df[i] <= limit] or sorted(ids, key=df.__getitem__)[:MIN_TOKENS_KEPT]
         if not ids:
             return np.zeros(self.n_docs(field), dtype=np.float32)
-        return np.asarray(bm25.get_scores_from_ids(ids), dtype=np.float32)
+        if bm25.nonoccurrence_array is not None:  # BM25L/BM25+ variants add a per-token constant
+            return np.asarray(bm25.get_scores_from_ids(ids), dtype=np.float32)
+        return _summed_postings(bm25, ids, self.n_docs(field))
 
     def postings(self, field: str, token: str) -> np.ndarray:
         """Ids of the chunks that contain token."""
@@ -95,3 +97,23 @@ class LexicalIndex:
         }
         vocabulary = json.loads((directory / VOCABULARY_FILE).read_text("utf-8"))
         return cls(fields=fields, vocabulary=vocabulary)
+
+
+def _summed_postings(bm25: bm25s.BM25, token_ids: list[int], n_docs: int) -> np.ndarray:
+    """Each document's sum of the precomputed BM25 terms of these tokens (a token asked twice counts twice).
+
+    What bm25s's ``get_scores_from_ids`` computes, but in one gather and one ``bincount``: without
+    numba, bm25s slices the postings token by token and adds them with ``np.add.at``, which took
+    0.9 ms for the ~150 character n-grams of a question over the briefing's 55 chunks (now 0.1 ms).
+    """
+    matrix = bm25.scores
+    ids = np.asarray(token_ids, dtype=np.int64)
+    starts = matrix["indptr"][ids].astype(np.int64)
+    lengths = matrix["indptr"][ids + 1].astype(np.int64) - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(n_docs, dtype=np.float32)
+    # Position of every posting of every token: each token's start, then consecutive positions.
+    positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+    summed = np.bincount(matrix["indices"][positions], weights=matrix["data"][positions], minlength=n_docs)
+    return summed.astype(np.float32)

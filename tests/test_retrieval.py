@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import json
+
+import numpy as np
+
 from qa.engine import Engine
 from qa.query import analyze
 from qa.retrieval import MISSING_NAME_FACTOR, RARE_NAME_SHARE, demote_missing_names, naming_chunks
+
+from .conftest import QUESTIONS
 
 
 def test_only_names_that_few_passages_carry_select_passages(engine: Engine) -> None:
@@ -22,3 +28,17 @@ def test_passages_naming_none_of_the_names_are_scaled_down_and_reordered() -> No
     demoted = demote_missing_names(fused, {3, 5})
     assert [cid for cid, _, _ in demoted] == [3, 7, 5]
     assert dict((cid, score) for cid, score, _ in demoted) == {3: 0.95, 7: MISSING_NAME_FACTOR, 5: 0.5}
+
+
+def test_lexical_scores_equal_bm25s_own_on_every_field(engine: Engine) -> None:
+    lexical = engine.index.lexical
+    questions = [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
+    for question in questions:
+        query = analyze(question, lexical)
+        for field in ("words", "chargrams", "unit_words", "unit_chargrams"):
+            tokens = query.words if field.endswith("words") else query.chargrams
+            tokens = tokens + tokens[:3]  # a token asked twice counts twice, as in bm25s
+            ids = lexical.fields[field].get_tokens_ids(tokens)
+            expected = lexical.fields[field].get_scores_from_ids(ids) if ids else 0.0
+            assert np.allclose(lexical.scores(field, tokens), expected, atol=1e-5), (question, field)
+    assert not lexical.scores("words", ["zzzz-absent"]).any()
