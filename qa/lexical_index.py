@@ -113,7 +113,16 @@ def _summed_postings(bm25: bm25s.BM25, token_ids: list[int], n_docs: int) -> np.
     total = int(lengths.sum())
     if total == 0:
         return np.zeros(n_docs, dtype=np.float32)
-    # Position of every posting of every token: each token's start, then consecutive positions.
-    positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+    positions = concatenated_ranges(starts, lengths)
     summed = np.bincount(matrix["indices"][positions], weights=matrix["data"][positions], minlength=n_docs)
     return summed.astype(np.float32)
+
+
+def concatenated_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)])`` without the Python loop.
+
+    >>> concatenated_ranges(np.array([10, 3]), np.array([2, 3])).tolist()
+    [10, 11, 3, 4, 5]
+    """
+    firsts = np.cumsum(lengths) - lengths  # where each range begins in the output
+    return np.repeat(starts - firsts, lengths) + np.arange(int(lengths.sum()))

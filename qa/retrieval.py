@@ -16,6 +16,7 @@ After fusion, the passages that name none of the question's rare names are demot
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ import numpy as np
 
 from qa import vector_index
 from qa.indexing import LoadedIndex
+from qa.lexical_index import concatenated_ranges
 from qa.query import Query
 from qa.types import Passage
 
@@ -119,13 +121,15 @@ def _top_by_best_unit_similarity(
 
 def unit_best_similarity(index: LoadedIndex, query_vector: np.ndarray, chunk_ids: np.ndarray) -> dict[int, float]:
     """Max cosine between the question and the units of each chunk, for a few given chunks."""
-    best: dict[int, float] = {}
-    for cid in chunk_ids:
-        first = int(index.unit_offset[cid])
-        count = int(index.unit_count[cid])
-        if count:
-            best[int(cid)] = float(np.max(index.unit_vectors[first : first + count] @ query_vector))
-    return best
+    ids = np.unique(np.asarray(chunk_ids, dtype=np.int64))
+    ids = ids[index.unit_count[ids] > 0]
+    if not len(ids):
+        return {}
+    counts = index.unit_count[ids]
+    # One product over the candidates' units, gathered in chunk order, then each chunk's maximum.
+    sims = index.unit_vectors[concatenated_ranges(index.unit_offset[ids], counts)] @ query_vector
+    best = np.maximum.reduceat(sims, np.cumsum(counts) - counts)
+    return dict(zip(ids.tolist(), best.tolist(), strict=True))
 
 
 def fuse(rankings: Rankings, weights: dict[str, float], rrf_k: int) -> list[tuple[int, float, dict[str, int]]]:
@@ -146,15 +150,21 @@ def fuse(rankings: Rankings, weights: dict[str, float], rrf_k: int) -> list[tupl
 def naming_chunks(index: LoadedIndex, names: list[tuple[tuple[str, ...], ...]]) -> set[int] | None:
     """Ids of the chunks that name at least one of the rare names; None when no name is rare."""
     limit = RARE_NAME_SHARE * len(index.chunks)
-    found: set[int] | None = None
+    found: np.ndarray | None = None
     for alternatives in names:
-        spelled: set[int] = set()
+        spellings = []
         for stems in alternatives:
-            postings = [set(index.lexical.postings("words", s).tolist()) for s in stems]
-            spelled |= set.intersection(*postings) if postings else set()
+            postings = [index.lexical.postings("words", s) for s in stems]
+            if postings:
+                spellings.append(postings[0] if len(postings) == 1 else functools.reduce(np.intersect1d, postings))
+        # A common name ("Ukraine": tens of thousands of postings in a large corpus) is skipped before
+        # any set operation: one spelling over the limit puts the name over it.
+        if not spellings or any(len(p) > limit for p in spellings):
+            continue
+        spelled = functools.reduce(np.union1d, spellings)
         if 0 < len(spelled) <= limit:
-            found = spelled if found is None else found | spelled
-    return found
+            found = spelled if found is None else np.union1d(found, spelled)
+    return None if found is None else set(found.tolist())
 
 
 def demote_missing_names(

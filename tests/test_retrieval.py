@@ -6,7 +6,13 @@ import numpy as np
 
 from qa.engine import Engine
 from qa.query import analyze
-from qa.retrieval import MISSING_NAME_FACTOR, RARE_NAME_SHARE, demote_missing_names, naming_chunks
+from qa.retrieval import (
+    MISSING_NAME_FACTOR,
+    RARE_NAME_SHARE,
+    demote_missing_names,
+    naming_chunks,
+    unit_best_similarity,
+)
 
 from .conftest import QUESTIONS
 
@@ -42,3 +48,20 @@ def test_lexical_scores_equal_bm25s_own_on_every_field(engine: Engine) -> None:
             expected = lexical.fields[field].get_scores_from_ids(ids) if ids else 0.0
             assert np.allclose(lexical.scores(field, tokens), expected, atol=1e-5), (question, field)
     assert not lexical.scores("words", ["zzzz-absent"]).any()
+
+
+def test_best_unit_similarity_of_a_few_chunks_equals_the_full_scan(engine: Engine) -> None:
+    # Large corpora score the units of the other rankers' candidates only: the same maxima as a full scan.
+    index = engine.index
+    vector = engine.encoder.encode(["Quel est le rôle de l’OTAN ?"])[0]
+    every_unit = index.unit_vectors @ vector
+    expected = {
+        cid: float(every_unit[index.unit_offset[cid] : index.unit_offset[cid] + index.unit_count[cid]].max())
+        for cid in range(len(index.chunks))
+        if index.unit_count[cid]
+    }
+    candidates = np.array([40, 3, 7, 3, 12, len(index.chunks) - 1])
+    found = unit_best_similarity(index, vector, candidates)
+    assert set(found) == set(candidates.tolist()) & set(expected)
+    assert all(abs(found[cid] - expected[cid]) < 1e-6 for cid in found)
+    assert unit_best_similarity(index, vector, np.array([], dtype=np.int64)) == {}
