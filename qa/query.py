@@ -180,20 +180,21 @@ def _term(alternatives: list[list[str]]) -> tuple[tuple[str, ...], ...]:
     return tuple(dict.fromkeys(tuple(a) for a in alternatives if a))
 
 
-def _written_as_names(text: str) -> list[str]:
-    """Folded content words capitalised after the question's first word ("Que pense l'Élysée ?": "elysee")."""
-    words = re.findall(r"\w+", text)
-    return [fold(w) for w in dict.fromkeys(words[1:]) if w[:1].isupper() and fold(w) in content_words(w)]
+def _written_as_names(text: str, numbers: bool = False) -> list[str]:
+    """Folded words capitalised after the question's first word ("Que pense l'Élysée ?": "elysee"),
+    and with ``numbers`` any word holding a digit ("2024")."""
+    names = [
+        fold(raw)
+        for position, raw in enumerate(re.findall(r"\w+", text))
+        if (raw[:1].isupper() and position > 0) or (numbers and any(c.isdigit() for c in raw))
+    ]
+    return list(dict.fromkeys(names))
 
 
 def _names_among(text: str, unknown: list[str]) -> list[str]:
     if not unknown:
         return []
-    names = set()
-    for position, raw in enumerate(re.findall(r"\w+", text)):
-        looks_like_name = (raw[:1].isupper() and position > 0) or any(c.isdigit() for c in raw)
-        if looks_like_name:
-            names.add(fold(raw))
+    names = set(_written_as_names(text, numbers=True))
     return [w for w in unknown if w in names]
 
 
