@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,11 @@ BRIEFING = "chevening-briefing.fr.txt"
 QUESTIONS = CORPUS / "questions" / "chevening-briefing.fr.jsonl"
 
 configure()
+
+
+def bundled_questions() -> list[str]:
+    """The question texts of the bundled benchmark file, in order."""
+    return [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from dataclasses import replace
@@ -15,15 +14,11 @@ from qa.embedding import Encoder, ModelError, TorchEncoder, export_key, load_enc
 from qa.engine import Engine
 from qa.onnx_encoder import MODEL_FILE
 from qa.settings import Settings
-from tests.conftest import QUESTIONS
-
-
-def _questions() -> list[str]:
-    return [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
+from tests.conftest import bundled_questions
 
 
 def test_onnx_vectors_match_torch(float_encoder: Encoder, torch_encoder: TorchEncoder, engine: Engine) -> None:
-    texts = _questions() + [c.index_text for c in engine.index.chunks]
+    texts = bundled_questions() + [c.index_text for c in engine.index.chunks]
     onnx_vectors = float_encoder.encode(texts, batch_size=16)
     torch_vectors = torch_encoder.encode(texts, batch_size=16)
     assert onnx_vectors.shape == torch_vectors.shape == (len(texts), 384)
@@ -48,7 +43,7 @@ def test_onnx_gives_the_same_rankings_as_torch(
     with_torch = Engine(replace(float_settings, encoder="torch"), encoder=torch_encoder)
     assert with_onnx.encoder.backend == "onnx" and with_torch.encoder.backend == "torch"
     assert with_onnx.index.path == with_torch.index.path  # one float index serves both
-    for question in _questions():
+    for question in bundled_questions():
         onnx_reply, torch_reply = with_onnx.ask(question), with_torch.ask(question)
         assert [p.chunk.id for p in onnx_reply.passages] == [p.chunk.id for p in torch_reply.passages], question
         assert onnx_reply.answer == torch_reply.answer and onnx_reply.answered == torch_reply.answered
@@ -111,7 +106,7 @@ def test_int8_default_is_close_to_float_and_ranks_alike(
     key = export_key(float_settings.model)
     float_size = (float_settings.encoder_dir / key / MODEL_FILE).stat().st_size
     assert (float_settings.encoder_dir / f"{key}-int8" / MODEL_FILE).stat().st_size < float_size / 3
-    questions = _questions()
+    questions = bundled_questions()
     similarity = (encoder.encode(questions) * float_encoder.encode(questions)).sum(axis=1)
     assert similarity.min() > 0.95 and float(np.median(similarity)) > 0.98, similarity.min()
     float_engine = Engine(float_settings, encoder=float_encoder)

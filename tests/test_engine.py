@@ -8,7 +8,7 @@ import pytest
 from qa import answering
 from qa.engine import Engine, Pipeline, QuestionError, reply_to_json
 
-from .conftest import QUESTIONS
+from .conftest import bundled_questions
 
 FAQ = {
     "Qui mène la réunion des conseillers à la sécurité nationale ?": "Cette réunion est co-organisée par",
@@ -57,7 +57,7 @@ def test_clearly_out_of_scope_questions_are_abstained(engine: Engine, question: 
 
 
 def test_every_reply_is_verbatim_at_its_offsets(engine: Engine) -> None:
-    questions = [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines()]
+    questions = bundled_questions()
     for question in questions:
         reply = reply_to_json(engine.ask(question, k=10))
         _assert_verbatim(reply, engine)

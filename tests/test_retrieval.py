@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from qa.engine import Engine
@@ -14,7 +12,7 @@ from qa.retrieval import (
     unit_best_similarity,
 )
 
-from .conftest import QUESTIONS
+from .conftest import bundled_questions
 
 
 def test_only_names_that_few_passages_carry_select_passages(engine: Engine) -> None:
@@ -38,8 +36,7 @@ def test_passages_naming_none_of_the_names_are_scaled_down_and_reordered() -> No
 
 def test_lexical_scores_equal_bm25s_own_on_every_field(engine: Engine) -> None:
     lexical = engine.index.lexical
-    questions = [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
-    for question in questions:
+    for question in bundled_questions():
         query = analyze(question, lexical)
         for field in ("words", "chargrams", "unit_words", "unit_chargrams"):
             tokens = query.words if field.endswith("words") else query.chargrams
