@@ -75,21 +75,28 @@ def countries_named_by_capital(question: str, in_corpus: Callable[[str], bool]) 
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
+def _patterns() -> list[tuple[str, re.Pattern[str], tuple[str, ...]]]:
+    """(first word, pattern, group) of every spelling."""
     patterns = []
     for group in ENTITY_SPELLINGS:
         for spelling in group:
             # Whole words only: "uk" must not fire inside "ukraine".
             pattern = re.compile(r"(?<!\w)" + re.escape(spelling).replace(r"\ ", r"[\s-]+") + r"(?!\w)")
-            patterns.append((pattern, group))
+            first_word = re.match(r"\w*", spelling)
+            patterns.append((first_word.group(0) if first_word else "", pattern, group))
     return patterns
 
 
 def matches(question: str) -> list[tuple[str, tuple[str, ...]]]:
     """(spelling found in the question, its entity group) for every entity the question names."""
     folded = fold(question)
+    # A spelling can only match where the question has its first word as a whole word: the other
+    # patterns are not run (a question is checked against a hundred spellings).
+    words = set(re.findall(r"\w+", folded))
     found = []
-    for pattern, group in _patterns():
+    for first_word, pattern, group in _patterns():
+        if first_word and first_word not in words:
+            continue
         match = pattern.search(folded)
         if match:
             found.append((match.group(0), group))

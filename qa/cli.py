@@ -142,7 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=ENCODERS,
         help="how the model runs (default: auto: ONNX int8, else ONNX float, else torch)",
     )
-    common.add_argument("--threads", type=int, help="threads per encoding call (default: 0, one per core)")
+    common.add_argument(
+        "--threads",
+        type=int,
+        help="threads for encoding a question computed alone (default: 0, one per core; side by side: one each)",
+    )
     common.add_argument("--debug", action="store_true", help="verbose logs and tracebacks")
 
     parser = argparse.ArgumentParser(

@@ -71,6 +71,8 @@ class Engine:
         # GIL, raising everyone's latency (Gradio's handlers wait on this in its thread pool).
         workers = settings.workers or os.cpu_count() or 1
         self._computing = threading.BoundedSemaphore(workers)
+        self._in_flight = 0  # questions being computed now; alone, one may encode on every core
+        self._in_flight_lock = threading.Lock()
         # The async API's own threads, one per worker: waiting questions queue as coroutines rather
         # than as dozens of blocked threads contending for the GIL (anyio's pool has 40).
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="engine")
@@ -145,7 +147,13 @@ class Engine:
         if not text:
             raise QuestionError("the question is empty")
         with self._computing:
-            return self._answer(question, text, truncated, k, previous, pipeline)
+            with self._in_flight_lock:
+                self._in_flight += 1
+            try:
+                return self._answer(question, text, truncated, k, previous, pipeline)
+            finally:
+                with self._in_flight_lock:
+                    self._in_flight -= 1
 
     def _answer(
         self, question: str, text: str, truncated: bool, k: int, previous: str | None, pipeline: Pipeline
@@ -166,7 +174,7 @@ class Engine:
         if context:
             variants.append(analyze(f"{context} {text}", index.lexical, *switches))
         analyzed = time.perf_counter()
-        vectors = self.encoder.encode([v.text for v in variants])
+        vectors = self.encoder.encode([v.text for v in variants], all_threads=self._in_flight == 1)
         encoded = time.perf_counter()
         # With a follow-up, meaning comes from the whole exchange; the words asked now pick the extract.
         query_vector = vectors[-1]

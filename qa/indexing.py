@@ -4,8 +4,9 @@ Layout of the index folder::
 
     CURRENT          name of the live build, replaced atomically (os.replace) after a build is complete
     .lock            held while building, so two builds never interleave
-    build-*/         one complete build: manifest.json, chunks.json, documents.json, dense.faiss,
-                     unit-vectors.npy, bm25-words/, bm25-chargrams/, vocabulary.json
+    build-*/         one complete build: manifest.json, chunks.jsonl (+ chunk-lines.npy,
+                     chunk-unit-counts.npy), documents.json, dense.faiss, unit-vectors.npy,
+                     bm25-words/, bm25-chargrams/ (and unit_ twins), vocabulary.json
 
 A build killed at any point leaves CURRENT pointing at the previous, complete build.
 Opening checks the manifest against the corpus and settings and every file's checksum; a
@@ -22,6 +23,7 @@ import platform
 import shutil
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -31,7 +33,8 @@ import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
-from qa import vector_index
+from qa import chunk_store, vector_index
+from qa.chunk_store import ChunkStore
 from qa.chunking import chunk_documents, unit_text
 from qa.embedding import Encoder
 from qa.lexical_index import LexicalIndex
@@ -58,7 +61,7 @@ class StaleIndex(Exception):
 class LoadedIndex:
     path: Path
     manifest: dict[str, Any]
-    chunks: list[Chunk]
+    chunks: Sequence[Chunk]  # a ChunkStore when loaded: read from disk as asked for
     documents: dict[str, str]
     dense: faiss.Index
     unit_vectors: np.ndarray  # one row per unit, in chunk order
@@ -182,11 +185,12 @@ def _first_broken_file(build: Path, manifest: dict[str, Any]) -> str | None:
 
 def load(build: Path) -> LoadedIndex:
     manifest = json.loads((build / MANIFEST).read_text("utf-8"))
-    chunks = [Chunk.from_json(c) for c in json.loads((build / "chunks.json").read_text("utf-8"))]
+    chunks = ChunkStore.open(build)
     docs = json.loads((build / "documents.json").read_text("utf-8"))
-    # Memory-mapped: large corpora only touch the rows of the candidates' units.
-    unit_vectors = np.load(build / "unit-vectors.npy", mmap_mode="r", allow_pickle=False)
-    counts = np.array([len(c.units) for c in chunks], dtype=np.int64)
+    # Memory-mapped: large corpora only touch the rows of the candidates' units. Read through a plain
+    # ndarray view of the mapping: np.memmap's Python-level indexing costs microseconds per slice.
+    unit_vectors = np.asarray(np.load(build / "unit-vectors.npy", mmap_mode="r", allow_pickle=False))
+    counts = chunk_store.unit_counts(build)
     unit_offset = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(chunks) else np.zeros(0, np.int64)
     return LoadedIndex(
         path=build,
@@ -280,7 +284,7 @@ def _build_locked(settings: Settings, encoder: Encoder) -> Path:
     tmp_dir = index_dir / f".tmp-{build_dir.name}"
     tmp_dir.mkdir()
     try:
-        (tmp_dir / "chunks.json").write_text(json.dumps([c.to_json() for c in chunks], ensure_ascii=False), "utf-8")
+        chunk_store.write(chunks, tmp_dir)
         docs_json = [{"path": d.path, "title": d.title, "text": d.text} for d in documents]
         (tmp_dir / "documents.json").write_text(json.dumps(docs_json, ensure_ascii=False), "utf-8")
         np.save(tmp_dir / "unit-vectors.npy", unit_vectors, allow_pickle=False)

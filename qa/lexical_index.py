@@ -95,6 +95,10 @@ class LexicalIndex:
             for prefix in ("", "unit_")
             for name in (prefix + analyzer for analyzer in ANALYZERS)
         }
+        for bm25 in fields.values():
+            # Plain ndarray views of the mappings: np.memmap's Python-level indexing costs microseconds
+            # per slice, and a question slices them hundreds of times.
+            bm25.scores = {k: np.asarray(v) if isinstance(v, np.ndarray) else v for k, v in bm25.scores.items()}
         vocabulary = json.loads((directory / VOCABULARY_FILE).read_text("utf-8"))
         return cls(fields=fields, vocabulary=vocabulary)
 

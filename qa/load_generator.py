@@ -10,6 +10,11 @@ Each of N clients sends a question, waits for the whole reply, and sends the nex
   id, then ``GET /gradio_api/call/ask/{id}`` until the ``complete`` event (server-sent events).
   Each client keeps one session, as a browser tab or a gradio_client does; with
   ``--new-session-each-time`` every call opens a new one (the worst case for server memory).
+
+``--tool``: ``python`` is this module's asyncio client (httpx); ``wrk`` drives ``/api/ask`` with
+wrk (C, epoll; ``qa/wrk_ask.lua``), which costs the shared cores about a tenth of the Python
+client's CPU and adds nothing of its own to the latencies; ``auto`` (default) takes wrk for the
+API when it is installed. The Gradio API's two-step protocol is always driven by the Python client.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ import asyncio
 import itertools
 import json
 import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -85,6 +93,7 @@ async def _run(
     ms = np.array(latencies) * 1000 if latencies else np.zeros(1)
     return {
         "target": target,
+        "generator": "python",
         "clients": clients,
         "seconds": round(wall, 2),
         "answers": len(latencies),
@@ -94,6 +103,51 @@ async def _run(
         "p50_ms": round(float(np.percentile(ms, 50)), 2),
         "p95_ms": round(float(np.percentile(ms, 95)), 2),
         "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "generator_cpu_s": round(
+            (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime), 2
+        ),
+    }
+
+
+WRK_SCRIPT = Path(__file__).with_name("wrk_ask.lua")
+
+
+def _run_wrk(url: str, clients: int, duration: float, questions: list[str]) -> dict[str, Any]:
+    """One wrk run against ``POST /api/ask``, in the same result shape as the Python client's."""
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as bodies:
+        bodies.writelines(json.dumps({"question": q}) + "\n" for q in questions)
+    command = [
+        "wrk", "-t1", f"-c{clients}", f"-d{max(1, round(duration))}s", "--timeout", "60s",
+        "-s", str(WRK_SCRIPT), url, "--", bodies.name,
+    ]  # fmt: skip
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    finally:
+        Path(bodies.name).unlink()
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise RuntimeError(f"wrk failed: {done.stderr.strip()[-500:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    errors = {
+        kind: result[key]
+        for kind, key in (("bad reply", "bad_replies"), ("connect", "connect"), ("read", "read"),
+                          ("write", "write"), ("timeout", "timeout"))
+        if result[key]
+    }  # fmt: skip
+    answers = result["requests"] - result["bad_replies"]
+    return {
+        "target": "api",
+        "generator": "wrk",
+        "clients": clients,
+        "seconds": round(result["seconds"], 2),
+        "answers": answers,
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "answers_per_s": round(answers / result["seconds"], 1),
+        "p50_ms": round(result["p50_us"] / 1000, 2),
+        "p95_ms": round(result["p95_us"] / 1000, 2),
+        "p99_ms": round(result["p99_us"] / 1000, 2),
         "generator_cpu_s": round(
             (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime), 2
         ),
@@ -110,13 +164,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--new-session-each-time", action="store_true", help="gradio: open a new session for every call"
     )
+    parser.add_argument(
+        "--tool", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk for the API if installed"
+    )
     args = parser.parse_args(argv)
     questions = [
         json.loads(line)["question"] for line in args.questions.read_text("utf-8").splitlines() if line.strip()
     ]
-    result = asyncio.run(
-        _run(args.url.rstrip("/"), args.target, args.clients, args.duration, questions, args.new_session_each_time)
-    )
+    url = args.url.rstrip("/")
+    use_wrk = args.target == "api" and (args.tool == "wrk" or (args.tool == "auto" and shutil.which("wrk")))
+    if args.tool == "wrk" and args.target != "api":
+        parser.error("wrk drives the API only; the Gradio API needs --tool python")
+    if args.tool == "wrk" and not shutil.which("wrk"):
+        parser.error("wrk is not installed (Debian: apt-get install wrk); --tool python needs nothing")
+    if use_wrk:
+        result = _run_wrk(url, args.clients, args.duration, questions)
+    else:
+        result = asyncio.run(_run(url, args.target, args.clients, args.duration, questions, args.new_session_each_time))
     print(json.dumps(result))
     return 0
 

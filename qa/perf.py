@@ -69,6 +69,15 @@ def rss_mb(pid: int | str = "self") -> dict[str, float]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far; 0 if it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def folder_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
 
@@ -213,8 +222,13 @@ def measure_http(settings: Settings, questions_file: Path, clients: list[int], d
         runs = []
         for target in ("api", "gradio"):
             for count in clients:
-                runs.append(run_load(url, target, count, duration, questions_file))
-                log.info("perf: %s x%d: %s answers/s", target, count, runs[-1]["answers_per_s"])
+                cpu_before = cpu_seconds(process.pid)
+                run = run_load(url, target, count, duration, questions_file)
+                # The server's own CPU per answer: what the 2 cores must pay for each answer at load.
+                server_cpu = cpu_seconds(process.pid) - cpu_before
+                run["server_cpu_ms_per_answer"] = round(1000 * server_cpu / max(run["answers"], 1), 2)
+                runs.append(run)
+                log.info("perf: %s x%d: %s answers/s", target, count, run["answers_per_s"])
         return {
             "server_ready_s": round(ready_s, 2),
             "runs": runs,
@@ -415,7 +429,9 @@ def render(report: dict[str, Any]) -> str:
                 (
                     f"HTTP {label}, {run['clients']} client(s)",
                     f"{run['answers_per_s']} answers/s, p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms, "
-                    f"errors {run['errors']} (generator CPU {run['generator_cpu_s']} s in {run['seconds']} s)",
+                    f"errors {run['errors']}; server CPU {run.get('server_cpu_ms_per_answer', '?')} ms an answer; "
+                    f"load generator {run.get('generator', 'python')}, its CPU {run['generator_cpu_s']} s in "
+                    f"{run['seconds']} s",
                 )
             )
         rows.append(

@@ -209,7 +209,7 @@ def retrieve(
         fused = demote_missing_names(fused, naming_chunks(index, variants[0][0].names))
     passages = [
         Passage(chunk=index.chunks[cid], rank=position, score=score, ranks=ranks)
-        for position, (cid, score, ranks) in enumerate(fused, start=1)
+        for position, (cid, score, ranks) in enumerate(fused[:depth], start=1)
     ]
     if timings is not None:
         timings["rank"] = ranked - started

@@ -18,6 +18,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 ENCODERS = ("auto", "onnx", "onnx-int8", "torch")  # see qa.embedding
 FLOAT_ENCODERS = ("onnx", "torch")
+# The int8 recipe (qa.onnx_encoder.quantize) names the vectors in the fingerprint: a new recipe
+# gives slightly different vectors, so it rebuilds the index.
+INT8_VECTORS = "int8-fused"
 
 # Environment variable -> settings field. Values are parsed with the field's type.
 ENV_VARS = {
@@ -91,7 +94,7 @@ class Settings:
     ui_sessions: int = 1000
 
     # Bumped whenever the index format or how it is derived changes, so old indexes rebuild.
-    index_format: int = 5
+    index_format: int = 6  # 6: chunks.jsonl, read as asked for
 
     @property
     def max_document_bytes(self) -> int:
@@ -135,7 +138,7 @@ class Settings:
             "model": self.model,
             # Quantised vectors differ slightly from float ones: each kind has its own index. "auto"
             # counts as int8 even when it falls back (the vectors stay close enough to serve).
-            "vectors": "float32" if self.encoder in FLOAT_ENCODERS else "int8",
+            "vectors": "float32" if self.encoder in FLOAT_ENCODERS else INT8_VECTORS,
             "max_document_mb": self.max_document_mb,
             "chunk_size": self.chunk_size,
             "chunk_overlap": self.chunk_overlap,

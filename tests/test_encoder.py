@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from qa.embedding import Encoder, ModelError, TorchEncoder, export_key, load_encoder
@@ -113,3 +115,26 @@ def test_int8_default_is_close_to_float_and_ranks_alike(
     assert float_engine.index.manifest["model"]["encoder"] == "onnx"
     same = sum(float_engine.ask(q).passages[0].chunk.id == engine.ask(q).passages[0].chunk.id for q in questions)
     assert same >= 0.9 * len(questions)
+
+
+def test_int8_export_is_fused_and_a_text_encodes_alike_whatever_its_batch(
+    float_settings: Settings, encoder: Encoder, engine: Engine
+) -> None:
+    """The int8 graph is fused (attention, layer norms, GELU in one kernel each) before quantisation,
+    and encodes one text per run: quantised activations are scaled per tensor, so in a batch a
+    chunk's vector would change with its batch-mates (and with every document added)."""
+    folder = float_settings.encoder_dir / f"{export_key(float_settings.model)}-int8"
+    config = json.loads((folder / "encoder.json").read_text("utf-8"))
+    assert config["quantization"]["fused"] is True
+    operators = {node.op_type for node in onnx.load(str(folder / MODEL_FILE), load_external_data=False).graph.node}
+    assert {"QAttention", "SkipLayerNormalization"} <= operators
+    texts = [c.index_text for c in engine.index.chunks[:12]] + bundled_questions()[:12]
+    together = encoder.encode(texts, batch_size=64)
+    alone = np.vstack([encoder.encode([t]) for t in texts])
+    assert np.abs(together - alone).max() < 1e-6
+
+
+def test_one_thread_and_all_threads_encode_alike(encoder: Encoder, engine: Engine) -> None:
+    """Questions computed side by side encode on one thread each, a lone one on every core: same vectors."""
+    texts = bundled_questions()[:20]
+    assert np.abs(encoder.encode(texts, all_threads=False) - encoder.encode(texts, all_threads=True)).max() < 1e-6

@@ -6,6 +6,7 @@ No timing is asserted: speed targets live in the report, not in tests.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,7 +54,30 @@ def test_perf_reports_every_measure(settings: Settings, engine, tmp_path: Path) 
     assert {(r["target"], r["clients"]) for r in runs} == {("api", 1), ("api", 4), ("gradio", 1), ("gradio", 4)}
     for run in runs:
         assert run["answers"] > 0 and run["errors"] == 0, run
+        assert run["server_cpu_ms_per_answer"] > 0
+        # The API is driven by wrk where it is installed (CI installs it), the Gradio API by the Python client.
+        assert run["generator"] == ("wrk" if run["target"] == "api" and shutil.which("wrk") else "python"), run
     assert report["http"]["rss_end"]["peak_rss_mb"] > 0
+    assert "load generator wrk" in done.stdout or not shutil.which("wrk")
     (scale,) = report["scale"]
     assert scale["chunks"] == 150 and scale["vector_index"]["type"] == "flat" and scale["recall@10"] == 1.0
     assert scale["ask_ms"]["p50"] > 0 and scale["rss_mb"] > 0
+
+
+def test_load_generator_python_client_and_clear_errors(settings: Settings, engine) -> None:  # engine: index built
+    """The Python client drives the API too (the fallback without wrk); a wrong request is one clear line."""
+    from qa.perf import run_load, running_server
+
+    with running_server(settings) as (url, _process, _ready):
+        command = [sys.executable, "-m", "qa.load_generator", url, "--tool", "python", "--clients", "2",
+                   "--duration", "1", "--questions", str(QUESTIONS)]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        result = json.loads(done.stdout)
+        assert result["generator"] == "python" and result["answers"] > 0 and result["errors"] == 0
+        if shutil.which("wrk"):
+            run = run_load(url, "api", 2, 1, QUESTIONS)
+            assert run["generator"] == "wrk" and run["answers"] > 0 and run["errors"] == 0
+    wrong = [sys.executable, "-m", "qa.load_generator", "http://127.0.0.1:9", "--target", "gradio", "--tool", "wrk",
+             "--questions", str(QUESTIONS)]  # fmt: skip
+    done = subprocess.run(wrong, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "wrk drives the API only" in done.stderr

@@ -35,13 +35,15 @@ CSS = """
 """
 
 
-def faq_questions(engine: Engine) -> list[str]:
-    """The briefing's own FAQ questions, as example questions."""
-    found = []
+def faq_questions(engine: Engine, limit: int = 12) -> list[str]:
+    """The briefing's own FAQ questions (the first ``limit``), as example questions."""
+    found: list[str] = []
     for chunk in engine.index.chunks:
         for unit in chunk.units:
-            if unit.kind == FAQ_QUESTION:
+            if unit.kind == FAQ_QUESTION and len(found) < limit:
                 found.append(engine.index.documents[chunk.doc][unit.start : unit.end])
+        if len(found) >= limit:
+            break
     return found
 
 
