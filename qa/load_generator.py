@@ -13,7 +13,7 @@ Each of N clients sends a question, waits for the whole reply, and sends the nex
 
 ``--tool``: ``python`` is this module's asyncio client (httpx); ``wrk`` drives ``/api/ask`` with
 wrk (C, epoll; ``qa/wrk_ask.lua``), which costs the shared cores about a tenth of the Python
-client's CPU and adds nothing of its own to the latencies; ``auto`` (default) takes wrk for the
+client's CPU and adds well under a millisecond to the latencies; ``auto`` (default) takes wrk for the
 API when it is installed. The Gradio API's two-step protocol is always driven by the Python client.
 """
 
