@@ -61,6 +61,11 @@ async def _ask_gradio(client: httpx.AsyncClient, url: str, question: str, sessio
     return False
 
 
+def _cpu_seconds_between(before: resource.struct_rusage, after: resource.struct_rusage) -> float:
+    """User + system CPU seconds used between two getrusage readings."""
+    return round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2)
+
+
 async def _run(
     url: str, target: str, clients: int, duration: float, questions: list[str], new_session_each_time: bool = False
 ) -> dict[str, Any]:
@@ -103,9 +108,7 @@ async def _run(
         "p50_ms": round(float(np.percentile(ms, 50)), 2),
         "p95_ms": round(float(np.percentile(ms, 95)), 2),
         "p99_ms": round(float(np.percentile(ms, 99)), 2),
-        "generator_cpu_s": round(
-            (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime), 2
-        ),
+        "generator_cpu_s": _cpu_seconds_between(cpu_before, cpu_after),
     }
 
 
@@ -148,9 +151,7 @@ def _run_wrk(url: str, clients: int, duration: float, questions: list[str]) -> d
         "p50_ms": round(result["p50_us"] / 1000, 2),
         "p95_ms": round(result["p95_us"] / 1000, 2),
         "p99_ms": round(result["p99_us"] / 1000, 2),
-        "generator_cpu_s": round(
-            (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime), 2
-        ),
+        "generator_cpu_s": _cpu_seconds_between(cpu_before, cpu_after),
     }
 
 

@@ -429,8 +429,8 @@ def render(report: dict[str, Any]) -> str:
                 (
                     f"HTTP {label}, {run['clients']} client(s)",
                     f"{run['answers_per_s']} answers/s, p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms, "
-                    f"errors {run['errors']}; server CPU {run.get('server_cpu_ms_per_answer', '?')} ms an answer; "
-                    f"load generator {run.get('generator', 'python')}, its CPU {run['generator_cpu_s']} s in "
+                    f"errors {run['errors']}; server CPU {run['server_cpu_ms_per_answer']} ms an answer; "
+                    f"load generator {run['generator']}, its CPU {run['generator_cpu_s']} s in "
                     f"{run['seconds']} s",
                 )
             )
