@@ -11,16 +11,19 @@ The confidence is a logistic model over a few evidence features (see ``qa.calibr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 
 import numpy as np
 
 from qa import answer_types
 from qa import types as k
+from qa.answer_types import expected as expected_answer_type
 from qa.calibration import Calibration
 from qa.chunking import unit_text
+from qa.coverage import Term, coverage, gram_coverage
 from qa.indexing import LoadedIndex
+from qa.learned import LearnedModel, logistic, unit_features
 from qa.query import Query
 from qa.text import content_words, stem, surface_words, token_sets, word_tokens
 from qa.types import Extract, Passage, Unit
@@ -53,6 +56,7 @@ class ScoredUnit:
     dense: float
     word_coverage: float
     gram_coverage: float
+    opens_on_reference: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,10 +64,6 @@ class Answer:
     extracts: tuple[Extract, ...]
     confidence: float
     features: dict[str, float]
-
-
-# A question term: its alternatives, each the stems that must all be present to cover it.
-Term = tuple[tuple[str, ...], ...]
 
 
 def term_weights(query: Query, index: LoadedIndex) -> dict[Term, float]:
@@ -84,20 +84,6 @@ def term_weights(query: Query, index: LoadedIndex) -> dict[Term, float]:
     for term in query.alternatives:
         weights[term] = max(idf("words", t) for alternative in term for t in alternative)
     return weights
-
-
-def covers(term: Term, tokens: set[str] | frozenset[str]) -> bool:
-    return any(all(t in tokens for t in alternative) for alternative in term)
-
-
-def coverage(weights: dict[Term, float], tokens: set[str] | frozenset[str]) -> float:
-    """IDF-weighted share of the question's terms that the tokens cover."""
-    total = sum(weights.values())
-    return sum(w for term, w in weights.items() if covers(term, tokens)) / total if total else 0.0
-
-
-def gram_coverage(query_grams: set[str], grams: frozenset[str]) -> float:
-    return len(query_grams & grams) / len(query_grams) if query_grams else 0.0
 
 
 def score_units(
@@ -123,7 +109,8 @@ def score_units(
             text = unit_text(index.documents[chunk.doc], unit)
             tokens, grams = token_sets(text)
             words = coverage(weights, tokens)
-            if previous is not None and unit.kind == previous.kind == k.SENTENCE and _opens_on_reference(text):
+            refers = previous is not None and unit.kind == previous.kind == k.SENTENCE and _opens_on_reference(text)
+            if refers:
                 antecedent, _ = token_sets(unit_text(index.documents[chunk.doc], previous))
                 words += ANTECEDENT_CREDIT * (coverage(weights, tokens | antecedent) - words)
             previous = unit
@@ -140,7 +127,7 @@ def score_units(
             score = 0.35 * float(sim) + 0.5 * words + 0.15 * gram_share + RANK_PRIOR[position]
             if wanted and answer_types.holds_new(wanted, index.documents[chunk.doc][unit.start : unit.end], query.text):
                 score += ANSWER_TYPE_BONUS
-            scored.append(ScoredUnit(passage, unit, score, float(sim), words, gram_share))
+            scored.append(ScoredUnit(passage, unit, score, float(sim), words, gram_share, refers))
     scored.sort(key=lambda s: -s.score)
     return scored
 
@@ -176,11 +163,14 @@ def features(
     index: LoadedIndex,
     query: Query,
     passages: list[Passage],
-    best: ScoredUnit | None,
+    ranked: list[ScoredUnit],
     weights: dict[Term, float],
 ) -> dict[str, float]:
-    if not passages or best is None:
+    """The confidence model's evidence: how well the best passage and unit match, how sure the
+    ranking is (its margins), and how much of the question the corpus does not know."""
+    if not passages or not ranked:
         return dict.fromkeys(Calibration.FEATURES, 0.0)
+    best = ranked[0]
     top = passages[0].chunk
     # Coverage of the words the corpus knows; unknown words are features of their own, as a
     # question verb missing from the text ("signifie") says much less than an unknown name.
@@ -188,7 +178,10 @@ def features(
     known = {term: w for term, w in weights.items() if any(len(postings("words", t)) for t in chain(*term))}
     top_words, top_grams = token_sets(top.index_text)
     return {
-        "fused": passages[0].score,
+        "passage_score": passages[0].score,
+        "passage_margin": passages[0].score - (passages[1].score if len(passages) > 1 else 0.0),
+        "unit_score": best.score,
+        "unit_margin": best.score - (ranked[1].score if len(ranked) > 1 else 0.0),
         "passage_words": coverage(known, top_words),
         "passage_grams": gram_coverage(set(query.chargrams), top_grams),
         "unit_dense": best.dense,
@@ -201,6 +194,20 @@ def features(
     }
 
 
+def select_units(
+    index: LoadedIndex,
+    query: Query,
+    scored: list[ScoredUnit],
+    weights: dict[Term, float],
+    selector: LearnedModel,
+    wanted: str | None,
+) -> list[ScoredUnit]:
+    """The scored units re-scored by the learned selector (probability that the unit holds the answer), best first."""
+    raw = selector.predict(unit_features(index, query, scored, weights, wanted))
+    rescored = [replace(s, score=logistic(r)) for s, r in zip(scored, raw, strict=True)]
+    return sorted(rescored, key=lambda s: -s.score)
+
+
 def extract_answer(
     index: LoadedIndex,
     query: Query,
@@ -210,15 +217,26 @@ def extract_answer(
     max_extracts: int,
     unit_scoring: bool = True,
     answer_types: bool = True,
+    selector: LearnedModel | None = None,
+    weights: dict[Term, float] | None = None,
 ) -> Answer:
-    weights = term_weights(query, index)  # computed once: both the scorer and the features use it
+    """The best units of the top passages as extracts, and the confidence that they answer.
+
+    ``selector``: the learned unit selector, which re-scores the hand-made scorer's units;
+    ``weights``: the question's term weights, if already computed (``term_weights``).
+    """
+    if weights is None:
+        weights = term_weights(query, index)
     scored = score_units(index, query, query_vector, passages, weights, answer_types)
+    if selector is not None and scored:
+        wanted = expected_answer_type(query.text) if answer_types else None
+        scored = select_units(index, query, scored, weights, selector, wanted)
     if not unit_scoring:  # ablation: quote the top passage's first unit, whatever the question
         scored = sorted((s for s in scored if s.passage is passages[0]), key=lambda s: s.unit.start)[:1]
-    best = scored[0] if scored else None
-    feats = features(index, query, passages, best, weights)
-    if best is None:
+    feats = features(index, query, passages, scored, weights)
+    if not scored:
         return Answer((), 0.0, feats)
+    best = scored[0]
     confidence = calibration.probability(feats)
     extracts = _extracts_for(index, best)
     for other in scored[1:]:

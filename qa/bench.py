@@ -18,7 +18,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from qa import calibration, metrics
+from qa import metrics
 from qa.bench_questions import BenchQuestion, load_questions
 from qa.engine import FULL_PIPELINE, Engine, Pipeline, reply_to_json
 from qa.settings import Settings
@@ -56,6 +56,8 @@ def systems(settings: Settings) -> list[System]:
         System("- question names required", Pipeline(match_names=False)),
         System("- answer-first passage order", Pipeline(answer_first=False)),
         System("- answer types (Où, Quand, Qui...)", Pipeline(answer_types=False)),
+        System("- learned re-ranker (fused order)", Pipeline(learned_reranker=False)),
+        System("- learned unit selector (hand-made unit score)", Pipeline(learned_unit_selector=False)),
         System("- unit extraction (lead unit)", Pipeline(unit_scoring=False)),
     ]
 
@@ -78,9 +80,6 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     questions = load_questions(args.questions, engine.index.documents)
     chosen = systems(settings)[:1] if args.no_ablations else systems(settings)
     engine.ask(questions[0].question)  # warm-up: first call pays lazy initialisation
-
-    if args.calibrate:
-        _calibrate(engine, questions, args.questions)
 
     results: dict[str, dict[str, Any]] = {}
     full_replies: list[dict[str, Any]] = []
@@ -113,36 +112,6 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     if args.plot:
         plot(results, args.plot)
     return 0
-
-
-def _calibrate(engine: Engine, questions: list[BenchQuestion], source: Path) -> None:
-    """Fit the confidence model on these questions' evidence features, then use it."""
-    from qa.answering import extract_answer
-    from qa.query import analyze
-    from qa.retrieval import retrieve
-
-    rows, labels = [], []
-    settings = engine.settings
-    for question in tqdm(questions, desc="calibrate", unit="q", file=sys.stderr):
-        query = analyze(question.question, engine.index.lexical)
-        vector = engine.encoder.encode([query.text])[0]
-        passages = retrieve(
-            engine.index, [(query, vector)], dict(settings.fusion_weights), settings.rrf_k, settings.candidates
-        )
-        answer = extract_answer(engine.index, query, vector, passages, engine.calibration, settings.max_extracts)
-        rows.append(answer.features)
-        labels.append(question.answerable)
-    fitted = calibration.fit(rows, labels, fitted_on=f"{source.name} ({len(questions)} questions)")
-    fitted.save()
-    engine.calibration = fitted
-    log.info("calibration: fitted on %d questions, written to %s", len(questions), calibration.CALIBRATION_FILE)
-    # The benchmark then scores the questions the model was fitted on; say what new ones would see.
-    held_out = calibration.cross_validated(rows, labels, settings.abstain_below)
-    log.info(
-        "calibration: leave-one-out estimate on new questions: OOS abstention %.3f, false abstention %.3f",
-        held_out["oos_abstention"],
-        held_out["false_abstention"],
-    )
 
 
 def machine_description() -> str:

@@ -1,7 +1,8 @@
 """The confidence model: logistic regression over answer-evidence features, fitted on questions.
 
-``briefing-qa bench QUESTIONS --calibrate`` fits it on a labelled question set (answerable or
-not) and writes ``qa/calibration.json``; the engine reads that file. The probability it gives
+``briefing-qa fit`` fits it on answerable questions and natural out-of-scope ones (questions
+about other documents), on the features of held-out answers, and writes ``qa/calibration.json``
+with its cross-validated figures; the engine reads that file. The probability it gives
 is "the briefing answers this question", so the abstention threshold (0.5 by default) has a
 plain meaning.
 """
@@ -20,7 +21,10 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 @dataclass(frozen=True)
 class Calibration:
     FEATURES: ClassVar[tuple[str, ...]] = (
-        "fused",
+        "passage_score",
+        "passage_margin",
+        "unit_score",
+        "unit_margin",
         "passage_words",
         "passage_grams",
         "unit_dense",
@@ -47,7 +51,7 @@ class Calibration:
             return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]), data.get("fitted_on", ""))
         except (OSError, ValueError, KeyError):
             # Before any fit: evidence is mostly "the question's words are in the passage".
-            return cls(weights=(1.0, 4.0, 2.0, 2.0, 2.0, -4.0, -2.0, 0.0, 2.0), bias=-4.0)
+            return cls(weights=(1.0, 1.0, 2.0, 1.0, 4.0, 2.0, 2.0, 2.0, -4.0, -2.0, 0.0, 2.0), bias=-4.0)
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         data = {
@@ -76,20 +80,3 @@ def fit(rows: list[dict[str, float]], labels: list[bool], fitted_on: str) -> Cal
     """Fit a regularised logistic regression (scikit-learn) on feature rows and answerable labels."""
     model = _model().fit(_matrix(rows), [int(label) for label in labels])
     return Calibration(tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]), fitted_on)
-
-
-def cross_validated(rows: list[dict[str, float]], labels: list[bool], threshold: float) -> dict[str, float]:
-    """Abstention rates when each question is judged by a model fitted on all the others
-    (leave-one-out): what to expect on new questions, unlike the rates on the questions fitted."""
-    import numpy as np
-    from sklearn.model_selection import LeaveOneOut, cross_val_predict
-
-    y = np.array(labels, dtype=bool)
-    if y.all() or not y.any():
-        raise ValueError("cross-validation needs both answerable and out-of-scope questions")
-    probability = cross_val_predict(_model(), _matrix(rows), y.astype(int), cv=LeaveOneOut(), method="predict_proba")
-    answered = probability[:, 1] >= threshold
-    return {
-        "oos_abstention": round(float(np.mean(~answered[~y])), 3),
-        "false_abstention": round(float(np.mean(~answered[y])), 3),
-    }

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from qa.settings import ENCODERS, Settings
+from qa.settings import BENCHMARKS_DIR, ENCODERS, Settings
 
 log = logging.getLogger("qa")
 
@@ -115,6 +115,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_bench(args, _settings(args))
 
 
+def cmd_fit(args: argparse.Namespace) -> int:
+    from qa.fit import run_fit
+
+    return run_fit(args, _settings(args))
+
+
 def cmd_perf(args: argparse.Namespace) -> int:
     from qa.perf import run_perf
 
@@ -172,12 +178,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", type=Path, help="write the comparison as a PNG")
     p.add_argument("--replies", type=Path, help="write each question's reply as JSONL")
     p.add_argument("--no-ablations", action="store_true", help="measure the full system only")
-    p.add_argument("--calibrate", action="store_true", help="fit the confidence model on this file")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("fit", parents=[common], help="refit the learned re-ranker, unit selector and confidence")
+    piaf = BENCHMARKS_DIR / "piaf-dev"
+    p.add_argument("--piaf-questions", type=Path, default=piaf / "questions.jsonl", help="span-located questions")
+    p.add_argument("--piaf-corpus", type=Path, default=piaf / "corpus", help="the corpus of those questions")
+    tune = BENCHMARKS_DIR / "briefing" / "tune.jsonl"
+    p.add_argument("--tune", type=Path, default=tune, help="the bundled set's tuning part")
+    p.add_argument("--work-dir", type=Path, help="indexes of the training corpora (default: INDEX_DIR/fit)")
+    p.add_argument("--json", dest="json_out", type=Path, help="write the cross-validated report as JSON")
+    p.add_argument("--dry-run", action="store_true", help="report the cross-validation, write no model")
+    p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("perf", parents=[common], help="measure speed and memory (build, cold start, warm, HTTP, scale)")
     p.add_argument(
-        "--questions", type=Path, default=Path("corpus/questions/chevening-briefing.fr.jsonl"), help="JSONL questions"
+        "--questions", type=Path, default=Path("benchmarks/briefing/tune.jsonl"), help="JSONL questions"
     )
     p.add_argument("--json", dest="json_out", type=Path, help="write the measurements as JSON")
     p.add_argument("--scale", default="", help="synthetic corpus sizes in chunks, e.g. 10000,100000")

@@ -19,12 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from qa import indexing
-from qa.answering import extract_answer
+from qa import answer_types, indexing
+from qa.answering import extract_answer, term_weights
 from qa.calibration import Calibration
 from qa.embedding import Encoder, encoder_for
 from qa.followup import contextualize
 from qa.indexing import LoadedIndex
+from qa.learned import Models, rerank_passages
 from qa.query import analyze, clean
 from qa.retrieval import retrieve
 from qa.settings import Settings
@@ -49,6 +50,8 @@ class Pipeline:
     unit_scoring: bool = True
     answer_types: bool = True
     answer_first: bool = True
+    learned_reranker: bool = True
+    learned_unit_selector: bool = True
 
 
 FULL_PIPELINE = Pipeline()
@@ -77,6 +80,7 @@ class Engine:
         # than as dozens of blocked threads contending for the GIL (anyio's pool has 40).
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="engine")
         self.calibration = Calibration.load()
+        self.models = Models.load()
 
     def refresh(self) -> bool:
         """Swap in a fresh index if the corpus changed or another process built one; True if swapped.
@@ -188,7 +192,14 @@ class Engine:
             timings=stages,
             match_names=pipeline.match_names,
         )
+        fused_at = time.perf_counter()
+        terms = term_weights(query, index)  # computed once: the re-ranker, the scorer and the features use it
+        if self.models.reranker is not None and pipeline.learned_reranker:
+            wanted = answer_types.expected(query.text) if pipeline.answer_types else None
+            passages = rerank_passages(index, query, query_vector, passages, terms, self.models.reranker, wanted)
         retrieved = time.perf_counter()
+        stages["fuse"] += retrieved - fused_at  # fusion and the learned re-ranking: one stage of the reply
+
         answer = extract_answer(
             index,
             query,
@@ -198,6 +209,8 @@ class Engine:
             self.settings.max_extracts,
             unit_scoring=pipeline.unit_scoring,
             answer_types=pipeline.answer_types,
+            selector=self.models.unit_selector if pipeline.learned_unit_selector else None,
+            weights=terms,
         )
         extracted = time.perf_counter()
         timings = {

@@ -69,6 +69,8 @@ class LoadedIndex:
     unit_offset: np.ndarray  # first unit row of each chunk
     unit_count: np.ndarray  # number of units of each chunk
     lexical: LexicalIndex
+    # Each document's title (its first heading or line), by path: a field of its own for ranking.
+    titles: dict[str, str] = field(default_factory=dict)
     # Offsets of each document's line breaks, computed on first use (citations give line numbers).
     _newlines: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
@@ -197,6 +199,7 @@ def load(build: Path) -> LoadedIndex:
         manifest=manifest,
         chunks=chunks,
         documents={d["path"]: d["text"] for d in docs},
+        titles={d["path"]: d.get("title", "") for d in docs},
         dense=vector_index.load(build / "dense.faiss", manifest["vector_index"]),
         unit_vectors=unit_vectors,
         unit_owner=np.repeat(np.arange(len(chunks), dtype=np.int64), counts),

@@ -71,7 +71,7 @@ def rank(index: LoadedIndex, query: Query, query_vector: np.ndarray, weights: di
     return Rankings(order=order)
 
 
-def _max_per_chunk(unit_scores: np.ndarray, index: LoadedIndex, empty: float = 0.0) -> np.ndarray:
+def max_per_chunk(unit_scores: np.ndarray, index: LoadedIndex, empty: float = 0.0) -> np.ndarray:
     """Best unit score of each chunk (units are stored chunk by chunk, so one reduceat does it)."""
     per_chunk = np.full(len(index.chunks), empty, dtype=np.float32)
     has_units = index.unit_count > 0
@@ -113,7 +113,7 @@ def _top_by_best_unit_similarity(
     index: LoadedIndex, query_vector: np.ndarray, chunk_ids: np.ndarray, depth: int
 ) -> np.ndarray:
     if len(chunk_ids) == len(index.chunks):  # every unit: vectorised, no per-chunk Python
-        per_chunk = _max_per_chunk(index.unit_vectors @ query_vector, index, empty=-2.0)
+        per_chunk = max_per_chunk(index.unit_vectors @ query_vector, index, empty=-2.0)
         return _top(per_chunk + 2.0, depth)  # shifted so that every chunk with units is positive
     best = unit_best_similarity(index, query_vector, chunk_ids)
     return np.array(sorted(best, key=best.__getitem__, reverse=True)[:depth], dtype=np.int64)

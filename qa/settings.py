@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Question sets for measuring and fitting (never served): the bundled set's two parts, PIAF dev.
+BENCHMARKS_DIR = PROJECT_ROOT / "benchmarks"
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 ENCODERS = ("auto", "onnx", "onnx-int8", "torch")  # see qa.embedding
 FLOAT_ENCODERS = ("onnx", "torch")

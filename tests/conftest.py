@@ -15,14 +15,19 @@ from qa.settings import PROJECT_ROOT, Settings
 
 CORPUS = PROJECT_ROOT / "corpus"
 BRIEFING = "chevening-briefing.fr.txt"
-QUESTIONS = CORPUS / "questions" / "chevening-briefing.fr.jsonl"
+BENCHMARKS = PROJECT_ROOT / "benchmarks"
+# The bundled question set, split once into a tuning part and a test part (benchmarks/README.md).
+QUESTIONS = BENCHMARKS / "briefing" / "tune.jsonl"
+TEST_QUESTIONS = BENCHMARKS / "briefing" / "test.jsonl"
+PIAF = BENCHMARKS / "piaf-dev"
 
 configure()
 
 
 def bundled_questions() -> list[str]:
-    """The question texts of the bundled benchmark file, in order."""
-    return [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
+    """The question texts of the bundled benchmark files (tuning part, then test part), in order."""
+    lines = [*QUESTIONS.read_text("utf-8").splitlines(), *TEST_QUESTIONS.read_text("utf-8").splitlines()]
+    return [json.loads(line)["question"] for line in lines if line.strip()]
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,8 @@
-"""The confidence model: fitting, and the leave-one-out estimate that --calibrate reports."""
+"""The confidence model: fitting and loading."""
 
 from __future__ import annotations
 
-import pytest
-
-from qa.calibration import Calibration, cross_validated, fit
+from qa.calibration import Calibration, fit
 
 
 def _row(evidence: float) -> dict[str, float]:
@@ -25,22 +23,3 @@ def test_fitted_model_separates_clear_cases() -> None:
     model = fit(ANSWERABLE + OUT_OF_SCOPE, [True] * 12 + [False] * 6, fitted_on="hand-made")
     assert model.probability(_row(0.9)) > 0.5 > model.probability(_row(0.1))
     assert model.fitted_on == "hand-made"
-
-
-def test_leave_one_out_on_separable_questions_is_perfect() -> None:
-    rates = cross_validated(ANSWERABLE + OUT_OF_SCOPE, [True] * 12 + [False] * 6, threshold=0.5)
-    assert rates == {"oos_abstention": 1.0, "false_abstention": 0.0}
-
-
-def test_leave_one_out_shows_what_fitting_on_the_same_questions_hides() -> None:
-    # An out-of-scope question that looks answered: judged by a model fitted without it, it is answered.
-    rows = ANSWERABLE + OUT_OF_SCOPE + [_row(0.85)]
-    labels = [True] * 12 + [False] * 7
-    rates = cross_validated(rows, labels, threshold=0.5)
-    assert rates["oos_abstention"] == pytest.approx(6 / 7, abs=1e-3)
-    assert rates["false_abstention"] == 0.0
-
-
-def test_leave_one_out_needs_both_kinds_of_question() -> None:
-    with pytest.raises(ValueError, match="both"):
-        cross_validated(ANSWERABLE, [True] * 12, threshold=0.5)

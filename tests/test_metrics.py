@@ -109,6 +109,15 @@ def test_question_file_loads_and_locates_evidence(tmp_path: Path) -> None:
         (json.dumps({"id": "b", "question": "", "evidence": []}), "q.jsonl:2: 'question'"),
         (json.dumps({"id": "b", "question": "?", "evidence": "Alpha"}), "q.jsonl:2: 'evidence'"),
         (json.dumps({"id": "b", "question": "?", "evidence": ["Omega"]}), "q.jsonl:2: evidence not found"),
+        (json.dumps({"id": "b", "question": "?", "doc": "x.txt", "spans": [[0, 5]]}), "q.jsonl:2: 'doc'"),
+        (json.dumps({"id": "b", "question": "?", "doc": "d.txt", "spans": []}), "q.jsonl:2: 'spans'"),
+        (json.dumps({"id": "b", "question": "?", "doc": "d.txt", "spans": [[5, 900]]}), "q.jsonl:2: span"),
+        (json.dumps({"id": "b", "question": "?", "doc": "d.txt", "spans": [[6, 2]]}), "q.jsonl:2: span"),
+        (json.dumps({"id": "b", "question": "?", "doc": "d.txt", "spans": [["0", 5]]}), "q.jsonl:2: span"),
+        (
+            json.dumps({"id": "b", "question": "?", "doc": "d.txt", "spans": [[0, 5]], "answer": "Beta"}),
+            "q.jsonl:2: d.txt\\[0:5\\] is not the answer",
+        ),
     ],
 )
 def test_question_file_errors_name_the_line(tmp_path: Path, line: str, message: str) -> None:
@@ -117,11 +126,34 @@ def test_question_file_errors_name_the_line(tmp_path: Path, line: str, message: 
         load_questions(_write(tmp_path, [first, line]), DOCS)
 
 
-def test_bundled_question_set_is_valid_and_rich(briefing_text: str) -> None:
-    from .conftest import BRIEFING, QUESTIONS
+def test_span_located_questions_load_as_in_piaf(tmp_path: Path) -> None:
+    line = {"id": "p1", "question": "Quoi ?", "doc": "d.txt", "spans": [[18, 23], [6, 10]], "answer": "Delta"}
+    questions = load_questions(_write(tmp_path, [json.dumps(line)]), DOCS)
+    assert questions[0].spans == (EvidenceSpan("d.txt", 18, 23), EvidenceSpan("d.txt", 6, 10))
+    assert questions[0].evidence == ("Delta", "beta") and questions[0].answerable
 
-    questions = load_questions(QUESTIONS, {BRIEFING: briefing_text})
+
+def test_bundled_question_set_is_valid_rich_and_split_once(briefing_text: str) -> None:
+    from .conftest import BRIEFING, QUESTIONS, TEST_QUESTIONS
+
+    tune = load_questions(QUESTIONS, {BRIEFING: briefing_text})
+    test = load_questions(TEST_QUESTIONS, {BRIEFING: briefing_text})
+    questions = tune + test
     types = {q.type for q in questions}
     assert len(questions) >= 100
     assert sum(not q.answerable for q in questions) >= 15
     assert {"faq", "english", "typo", "no_accent", "keyword", "table", "list", "oos"} <= types
+    # Two disjoint parts, about 70/30, every type on both sides.
+    assert not {q.id for q in tune} & {q.id for q in test}
+    assert not {q.question for q in tune} & {q.question for q in test}
+    assert 0.25 <= len(test) / len(questions) <= 0.35
+    assert {q.type for q in tune} == {q.type for q in test} == types
+
+
+def test_piaf_dev_copy_is_whole_and_located(tmp_path: Path) -> None:
+    from .conftest import PIAF
+
+    documents = {p.name: p.read_text("utf-8") for p in (PIAF / "corpus").glob("*.txt")}
+    questions = load_questions(PIAF / "questions.jsonl", documents)
+    assert len(documents) == 93 and len(questions) == 1784
+    assert "MIT" in (PIAF / "README.md").read_text("utf-8")

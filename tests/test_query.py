@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from qa.answering import coverage, covers, term_weights
+from qa.answering import term_weights
+from qa.coverage import coverage, covers
 from qa.engine import Engine
 from qa.query import analyze
 from qa.text import fold

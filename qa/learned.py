@@ -1,0 +1,423 @@
+"""Learned stages: a passage re-ranker and an answer-unit selector, both LightGBM models.
+
+The hand-made stages stay: fusion gives the candidates and their ranks, the unit scorer gives
+each unit's word, n-gram and meaning evidence. The learned models weigh that evidence, with
+what the hand-made stages do not see (the document's title, how many of the candidates come
+from the same document, the answer's shape), as learned from span-located questions
+(``briefing-qa fit``: PIAF dev and the tuning part of the bundled set, cross-validated by
+document).
+
+A model file is JSON: the feature names, what it was fitted on, its cross-validated scores,
+and LightGBM's own text model. Nothing is pickled.
+
+>>> model = LearnedModel.load(RERANKER_FILE)   # doctest: +SKIP
+>>> model.features[:3]                         # doctest: +SKIP
+('fused', 'fused_rank', 'rr_words')
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa import answer_types
+from qa import types as k
+from qa.chunking import unit_text
+from qa.coverage import coverage, coverages
+from qa.indexing import LoadedIndex
+from qa.query import Query
+from qa.retrieval import max_per_chunk, unit_best_similarity
+from qa.text import fold, token_sets, word_tokens
+from qa.types import Passage
+
+log = logging.getLogger(__name__)
+
+MODEL_DIR = Path(__file__).with_name("models")
+RERANKER_FILE = MODEL_DIR / "reranker.json"
+UNIT_SELECTOR_FILE = MODEL_DIR / "unit-selector.json"
+
+LEXICON_DIR = Path(__file__).with_name("lexicons")
+QUESTION_KINDS = ("when", "how_many", "who", "where", "how", "why", "what", "which")
+RANKERS = ("words", "chargrams", "unit_words", "unit_chargrams", "dense", "units")
+PASSAGE_KINDS = ("paragraph", "list", "table", "faq")
+UNIT_KINDS = (k.SENTENCE, k.BULLET, k.TABLE_ROW, k.FAQ_QUESTION, k.FAQ_ANSWER)
+# Candidates whose own features are computed; the rest keep their fused order below them.
+RERANK_DEPTH = 30
+
+PASSAGE_FEATURES: tuple[str, ...] = (
+    "fused",
+    "fused_rank",
+    *(f"rr_{name}" for name in RANKERS),
+    "rankers",
+    "words",
+    "body_words",
+    "grams",
+    "title_words",
+    "heading_words",
+    "best_unit_bm25",
+    "best_unit_dense",
+    "doc_share",
+    "doc_candidates",
+    "doc_first_rank",
+    "typed",
+    "wants_type",
+    *(f"kind_{kind}" for kind in PASSAGE_KINDS),
+    "log_chars",
+    "position_in_doc",
+    "question_terms",
+    "english",
+    "bm25_words",
+    "bm25_grams",
+    "new_numbers",
+    "new_names",
+    *(f"asks_{kind}" for kind in QUESTION_KINDS),
+)
+UNIT_FEATURES: tuple[str, ...] = (
+    "hand_score",
+    "dense",
+    "words",
+    "grams",
+    "words_rank",
+    "dense_rank",
+    "words_gap",
+    "passage_position",
+    "passage_score",
+    "passage_gap",
+    "typed",
+    "wants_type",
+    "unit_position",
+    "first_unit",
+    "log_chars",
+    "opens_on_reference",
+    "previous_words",
+    "next_words",
+    "window_words",
+    "bigrams",
+    "bm25_words",
+    "bm25_grams",
+    "bm25_words_raw",
+    "new_numbers",
+    "new_names",
+    *(f"kind_{kind}" for kind in UNIT_KINDS),
+    *(f"asks_{kind}" for kind in QUESTION_KINDS),
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _interrogatives() -> dict[tuple[str, ...], str]:
+    """Interrogative phrase (folded words) -> the kind of question it opens (lexicons/fr/interrogatives.tsv)."""
+    table = {}
+    for line in (LEXICON_DIR / "fr" / "interrogatives.tsv").read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            phrase, kind = line.split("\t")
+            table[tuple(phrase.replace("'", " ").split())] = kind
+    return table
+
+
+def question_kind(question: str) -> str | None:
+    """The kind of the question's first interrogative ("Le ministère emploie combien de personnes ?": how_many)."""
+    words = fold(question).replace("'", " ").replace("’", " ").replace("-", " ").split()
+    table = _interrogatives()
+    longest = max(len(phrase) for phrase in table)
+    for start in range(len(words)):
+        for size in range(min(longest, len(words) - start), 0, -1):
+            kind = table.get(tuple(words[start : start + size]))
+            if kind:
+                return kind
+    return None
+
+
+_NUMBER = re.compile(r"\d")
+
+
+def new_tokens(text: str, question_words: set[str]) -> tuple[int, int]:
+    """Numbers and capitalised words of a text that the question does not write: candidate answers."""
+    numbers, names = _numbers_and_names(text)
+    return (
+        sum(n for word, n in numbers.items() if word not in question_words),
+        sum(n for word, n in names.items() if word not in question_words),
+    )
+
+
+@functools.lru_cache(maxsize=8192)  # the same passages meet question after question
+def _numbers_and_names(text: str) -> tuple[dict[str, int], dict[str, int]]:
+    numbers: dict[str, int] = {}
+    names: dict[str, int] = {}
+    for position, raw in enumerate(re.findall(r"\w+", text)):
+        if _NUMBER.search(raw):
+            numbers[fold(raw)] = numbers.get(fold(raw), 0) + 1
+        elif raw[:1].isupper() and position > 0:
+            names[fold(raw)] = names.get(fold(raw), 0) + 1
+    return numbers, names
+
+
+def _bigrams(words: list[str]) -> set[tuple[str, str]]:
+    return set(itertools.pairwise(words))
+
+
+@dataclass(frozen=True)
+class LearnedModel:
+    """A fitted LightGBM model with the feature names it reads and where it came from."""
+
+    name: str
+    features: tuple[str, ...]
+    model_text: str
+    fitted_on: str = ""
+    cross_validated: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    booster: Any = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        import lightgbm
+
+        object.__setattr__(self, "booster", lightgbm.Booster(model_str=self.model_text))
+
+    def predict(self, matrix: np.ndarray) -> np.ndarray:
+        """Raw scores (log-odds for the unit selector, relevance for the re-ranker), one per row."""
+        if not len(matrix):
+            return np.zeros(0)
+        return np.asarray(self.booster.predict(matrix, raw_score=True, num_threads=1), dtype=float)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "name": self.name,
+            "features": list(self.features),
+            "fitted_on": self.fitted_on,
+            "cross_validated": self.cross_validated,
+            "params": self.params,
+            "model": self.model_text,
+        }
+        path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", "utf-8")
+
+    @classmethod
+    def load(cls, path: Path, features: tuple[str, ...]) -> LearnedModel | None:
+        """The model in path, or None (with a warning) if it is missing or reads other features."""
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            log.warning("learned model %s not used: %s (run briefing-qa fit)", path.name, exc)
+            return None
+        if tuple(data.get("features", ())) != features:
+            log.warning("learned model %s not used: its features differ from this code's (run briefing-qa fit)", path)
+            return None
+        return cls(
+            name=data["name"],
+            features=features,
+            model_text=data["model"],
+            fitted_on=data.get("fitted_on", ""),
+            cross_validated=data.get("cross_validated", {}),
+            params=data.get("params", {}),
+        )
+
+
+@dataclass(frozen=True)
+class Models:
+    reranker: LearnedModel | None = None
+    unit_selector: LearnedModel | None = None
+
+    @classmethod
+    def load(cls) -> Models:
+        return cls(
+            LearnedModel.load(RERANKER_FILE, PASSAGE_FEATURES), LearnedModel.load(UNIT_SELECTOR_FILE, UNIT_FEATURES)
+        )
+
+
+def passage_features(
+    index: LoadedIndex,
+    query: Query,
+    query_vector: np.ndarray,
+    passages: list[Passage],
+    terms: dict[Any, float],
+    wanted: str | None,
+) -> np.ndarray:
+    """One row of PASSAGE_FEATURES per candidate passage (in the fused order)."""
+    n = len(passages)
+    rows = np.zeros((n, len(PASSAGE_FEATURES)), dtype=np.float32)
+    if not n:
+        return rows
+    query_grams = set(query.chargrams)
+    fused = np.array([p.score for p in passages], dtype=float)
+    docs = [p.chunk.doc for p in passages]
+    doc_mass: dict[str, float] = {}
+    doc_count: dict[str, int] = {}
+    doc_first: dict[str, int] = {}
+    for position, (doc, score) in enumerate(zip(docs, fused, strict=True), start=1):
+        doc_mass[doc] = doc_mass.get(doc, 0.0) + score
+        doc_count[doc] = doc_count.get(doc, 0) + 1
+        doc_first.setdefault(doc, position)
+    total_mass = float(fused.sum()) or 1.0
+    best_dense = unit_best_similarity(index, query_vector, np.array([p.chunk.id for p in passages]))
+    ids = np.array([p.chunk.id for p in passages])
+    bm25 = {
+        name: _relative(index.lexical.scores(name, tokens)[ids])
+        for name, tokens in (("words", query.words), ("chargrams", query.chargrams))
+    }
+    unit_bm25 = index.lexical.scores("unit_words", query.words)
+    best_unit_bm25 = _relative(max_per_chunk(unit_bm25, index)[ids])
+    asked = set(fold(query.text).replace("'", " ").split())
+    kind = question_kind(query.text)
+    chunks = [p.chunk for p in passages]
+    covered = {
+        name: coverages(terms, [token_sets(of(c))[0] for c in chunks])
+        for name, of in (
+            ("words", lambda c: c.index_text),
+            ("body_words", lambda c: c.text),
+            ("title_words", lambda c: index.titles.get(c.doc, "")),
+            ("heading_words", lambda c: c.section),
+        )
+    }
+    for row, passage in enumerate(passages):
+        chunk = passage.chunk
+        text = index.documents[chunk.doc]
+        grams = token_sets(chunk.index_text)[1]
+        values = {
+            "fused": passage.score,
+            "fused_rank": 1.0 / passage.rank,
+            **{f"rr_{name}": 1.0 / passage.ranks[name] if name in passage.ranks else 0.0 for name in RANKERS},
+            "rankers": float(sum(name in passage.ranks for name in RANKERS)),
+            **{name: shares[row] for name, shares in covered.items()},
+            "grams": len(query_grams & grams) / len(query_grams) if query_grams else 0.0,
+            "best_unit_bm25": best_unit_bm25[row],
+            "best_unit_dense": best_dense.get(chunk.id, 0.0),
+            "doc_share": doc_mass[chunk.doc] / total_mass,
+            "doc_candidates": float(doc_count[chunk.doc]),
+            "doc_first_rank": 1.0 / doc_first[chunk.doc],
+            "typed": float(bool(wanted) and answer_types.holds_new(wanted, chunk.text, query.text)),
+            "wants_type": float(bool(wanted)),
+            **{f"kind_{name}": float(chunk.kind == name) for name in PASSAGE_KINDS},
+            "log_chars": math.log1p(len(chunk.text)),
+            "position_in_doc": chunk.start / max(1, len(text)),
+            "question_terms": float(len(terms)),
+            "english": query.english,
+            "bm25_words": bm25["words"][row],
+            "bm25_grams": bm25["chargrams"][row],
+            **_candidate_answers(chunk.text, asked),
+            **{f"asks_{name}": float(kind == name) for name in QUESTION_KINDS},
+        }
+        rows[row] = [values[name] for name in PASSAGE_FEATURES]
+    return rows
+
+
+def _relative(scores: np.ndarray) -> np.ndarray:
+    """Scores divided by their maximum (0 when none is positive): comparable across questions."""
+    top = float(scores.max()) if len(scores) else 0.0
+    return scores / top if top > 0 else np.zeros_like(scores)
+
+
+def _candidate_answers(text: str, asked: set[str]) -> dict[str, float]:
+    numbers, names = new_tokens(text, asked)
+    return {"new_numbers": math.log1p(numbers), "new_names": math.log1p(names)}
+
+
+def rerank(passages: list[Passage], raw: np.ndarray) -> list[Passage]:
+    """Passages in the order of the re-ranker's scores, renumbered; the score shown is its logistic.
+
+    Candidates past the scored ones (``len(raw)``) keep their fused order below them.
+    """
+    scored = len(raw)
+    order = sorted(range(scored), key=lambda i: (-raw[i], i))
+    ranked = [replace(passages[i], score=logistic(raw[i])) for i in order]
+    tail = [replace(p, score=min(p.score, ranked[-1].score if ranked else p.score)) for p in passages[scored:]]
+    return [replace(p, rank=position) for position, p in enumerate([*ranked, *tail], start=1)]
+
+
+def logistic(value: float) -> float:
+    """1 / (1 + e^-x), bounded: raw model scores as probabilities for the reply."""
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, float(value)))))
+
+
+def unit_features(
+    index: LoadedIndex, query: Query, scored: list[Any], terms: dict[Any, float], wanted: str | None
+) -> np.ndarray:
+    """One row of UNIT_FEATURES per scored unit (``answering.ScoredUnit``, in the scorer's order);
+    ``wanted``: the answer shape the question asks for (None: not looked for)."""
+    rows = np.zeros((len(scored), len(UNIT_FEATURES)), dtype=np.float32)
+    if not scored:
+        return rows
+    words = np.array([s.word_coverage for s in scored])
+    dense = np.array([s.dense for s in scored])
+    words_rank = np.argsort(np.argsort(-words, kind="stable"), kind="stable") + 1
+    dense_rank = np.argsort(np.argsort(-dense, kind="stable"), kind="stable") + 1
+    top_passage = max(s.passage.score for s in scored)
+    unit_rows = np.array(
+        [int(index.unit_offset[s.passage.chunk.id]) + s.passage.chunk.units.index(s.unit) for s in scored]
+    )
+    raw_words = index.lexical.scores("unit_words", query.words)[unit_rows]
+    bm25 = {
+        "words": _relative(raw_words),
+        "chargrams": _relative(index.lexical.scores("unit_chargrams", query.chargrams)[unit_rows]),
+    }
+    asked = set(fold(query.text).replace("'", " ").split())
+    question_bigrams = _bigrams(word_tokens(query.text))
+    kind = question_kind(query.text)
+    for row, item in enumerate(scored):
+        chunk = item.passage.chunk
+        text = index.documents[chunk.doc]
+        position = chunk.units.index(item.unit)
+        neighbours = [
+            coverage(terms, token_sets(unit_text(text, chunk.units[i]))[0]) if 0 <= i < len(chunk.units) else 0.0
+            for i in (position - 1, position + 1)
+        ]
+        body = text[item.unit.start : item.unit.end]
+        window = text[
+            chunk.units[max(0, position - 1)].start : chunk.units[min(len(chunk.units) - 1, position + 1)].end
+        ]
+        values = {
+            "hand_score": item.score,
+            "dense": item.dense,
+            "words": item.word_coverage,
+            "grams": item.gram_coverage,
+            "words_rank": 1.0 / words_rank[row],
+            "dense_rank": 1.0 / dense_rank[row],
+            "words_gap": float(words.max() - item.word_coverage),
+            "passage_position": float(item.passage.rank),
+            "passage_score": item.passage.score,
+            "passage_gap": top_passage - item.passage.score,
+            "typed": float(bool(wanted) and answer_types.holds_new(wanted, body, query.text)),
+            "wants_type": float(bool(wanted)),
+            "unit_position": position / max(1, len(chunk.units)),
+            "first_unit": float(position == 0),
+            "log_chars": math.log1p(len(body)),
+            "opens_on_reference": float(item.opens_on_reference),
+            "previous_words": neighbours[0],
+            "next_words": neighbours[1],
+            "window_words": coverage(terms, token_sets(window)[0]),
+            "bigrams": len(question_bigrams & _bigrams(word_tokens(body))) / len(question_bigrams)
+            if question_bigrams
+            else 0.0,
+            "bm25_words": bm25["words"][row],
+            "bm25_grams": bm25["chargrams"][row],
+            "bm25_words_raw": raw_words[row],
+            **_candidate_answers(body, asked),
+            **{f"kind_{name}": float(item.unit.kind == name) for name in UNIT_KINDS},
+            **{f"asks_{name}": float(kind == name) for name in QUESTION_KINDS},
+        }
+        rows[row] = [values[name] for name in UNIT_FEATURES]
+    return rows
+
+
+def rerank_passages(
+    index: LoadedIndex,
+    query: Query,
+    query_vector: np.ndarray,
+    passages: list[Passage],
+    terms: dict[Any, float],
+    reranker: LearnedModel,
+    wanted: str | None,
+) -> list[Passage]:
+    """The fused candidates re-ordered by the learned re-ranker (the first RERANK_DEPTH of them);
+    ``wanted``: the answer shape the question asks for (None: not looked for)."""
+    depth = min(RERANK_DEPTH, len(passages))
+    raw = reranker.predict(passage_features(index, query, query_vector, passages[:depth], terms, wanted))
+    return rerank(passages, raw)
