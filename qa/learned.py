@@ -164,6 +164,11 @@ def _bigrams(words: list[str]) -> set[tuple[str, str]]:
     return set(itertools.pairwise(words))
 
 
+@functools.lru_cache(maxsize=8192)  # the same units meet question after question
+def _text_bigrams(text: str) -> frozenset[tuple[str, str]]:
+    return frozenset(_bigrams(word_tokens(text)))
+
+
 @dataclass(frozen=True)
 class LearnedModel:
     """A fitted LightGBM model with the feature names it reads and where it came from."""
@@ -243,9 +248,8 @@ def passage_features(
 ) -> np.ndarray:
     """One row of PASSAGE_FEATURES per candidate passage (in the fused order)."""
     n = len(passages)
-    rows = np.zeros((n, len(PASSAGE_FEATURES)), dtype=np.float32)
     if not n:
-        return rows
+        return np.zeros((0, len(PASSAGE_FEATURES)), dtype=np.float32)
     query_grams = set(query.chargrams)
     fused = np.array([p.score for p in passages], dtype=float)
     docs = [p.chunk.doc for p in passages]
@@ -269,7 +273,7 @@ def passage_features(
     kind = question_kind(query.text)
     chunks = [p.chunk for p in passages]
     covered = {
-        name: coverages(terms, [token_sets(of(c))[0] for c in chunks])
+        name: _coverage_of_texts(terms, [of(c) for c in chunks])
         for name, of in (
             ("words", lambda c: c.index_text),
             ("body_words", lambda c: c.text),
@@ -277,36 +281,48 @@ def passage_features(
             ("heading_words", lambda c: c.section),
         )
     }
-    for row, passage in enumerate(passages):
-        chunk = passage.chunk
-        text = index.documents[chunk.doc]
-        grams = token_sets(chunk.index_text)[1]
-        values = {
-            "fused": passage.score,
-            "fused_rank": 1.0 / passage.rank,
-            **{f"rr_{name}": 1.0 / passage.ranks[name] if name in passage.ranks else 0.0 for name in RANKERS},
-            "rankers": float(sum(name in passage.ranks for name in RANKERS)),
-            **{name: shares[row] for name, shares in covered.items()},
-            "grams": len(query_grams & grams) / len(query_grams) if query_grams else 0.0,
-            "best_unit_bm25": best_unit_bm25[row],
-            "best_unit_dense": best_dense.get(chunk.id, 0.0),
-            "doc_share": doc_mass[chunk.doc] / total_mass,
-            "doc_candidates": float(doc_count[chunk.doc]),
-            "doc_first_rank": 1.0 / doc_first[chunk.doc],
-            "typed": float(bool(wanted) and answer_types.holds_new(wanted, chunk.text, query.text)),
-            "wants_type": float(bool(wanted)),
-            **{f"kind_{name}": float(chunk.kind == name) for name in PASSAGE_KINDS},
-            "log_chars": math.log1p(len(chunk.text)),
-            "position_in_doc": chunk.start / max(1, len(text)),
-            "question_terms": float(len(terms)),
-            "english": query.english,
-            "bm25_words": bm25["words"][row],
-            "bm25_grams": bm25["chargrams"][row],
-            **_candidate_answers(chunk.text, asked),
-            **{f"asks_{name}": float(kind == name) for name in QUESTION_KINDS},
-        }
-        rows[row] = [values[name] for name in PASSAGE_FEATURES]
-    return rows
+    constant = {
+        "wants_type": float(bool(wanted)),
+        "question_terms": float(len(terms)),
+        "english": query.english,
+        **{f"asks_{name}": float(kind == name) for name in QUESTION_KINDS},
+    }
+    answers = [new_tokens(c.text, asked) for c in chunks]
+    columns: dict[str, Any] = {
+        **{name: np.full(n, value) for name, value in constant.items()},
+        "fused": fused,
+        "fused_rank": 1.0 / np.array([p.rank for p in passages], dtype=float),
+        **{
+            f"rr_{name}": np.array([1.0 / p.ranks[name] if name in p.ranks else 0.0 for p in passages])
+            for name in RANKERS
+        },
+        "rankers": np.array([sum(name in p.ranks for name in RANKERS) for p in passages], dtype=float),
+        **covered,
+        "grams": np.array(
+            [len(query_grams & token_sets(c.index_text)[1]) / len(query_grams) if query_grams else 0.0 for c in chunks]
+        ),
+        "best_unit_bm25": best_unit_bm25,
+        "best_unit_dense": np.array([best_dense.get(c.id, 0.0) for c in chunks]),
+        "doc_share": np.array([doc_mass[d] for d in docs]) / total_mass,
+        "doc_candidates": np.array([doc_count[d] for d in docs], dtype=float),
+        "doc_first_rank": 1.0 / np.array([doc_first[d] for d in docs], dtype=float),
+        "typed": np.array([float(bool(wanted) and answer_types.holds_new(wanted, c.text, query.text)) for c in chunks]),
+        **{f"kind_{name}": np.array([c.kind == name for c in chunks], dtype=float) for name in PASSAGE_KINDS},
+        "log_chars": np.log1p([len(c.text) for c in chunks]),
+        "position_in_doc": np.array([c.start / max(1, len(index.documents[c.doc])) for c in chunks]),
+        "bm25_words": bm25["words"],
+        "bm25_grams": bm25["chargrams"],
+        "new_numbers": np.log1p([numbers for numbers, _ in answers]),
+        "new_names": np.log1p([names for _, names in answers]),
+    }
+    return np.column_stack([columns[name] for name in PASSAGE_FEATURES]).astype(np.float32)
+
+
+def _coverage_of_texts(terms: dict[Any, float], texts: list[str]) -> list[float]:
+    """coverage of each text, computed once per distinct text (candidates share titles and headings)."""
+    distinct = list(dict.fromkeys(texts))
+    shares = dict(zip(distinct, coverages(terms, [token_sets(t)[0] for t in distinct]), strict=True))
+    return [shares[t] for t in texts]
 
 
 def _relative(scores: np.ndarray) -> np.ndarray:
@@ -327,9 +343,17 @@ def rerank(passages: list[Passage], raw: np.ndarray) -> list[Passage]:
     """
     scored = len(raw)
     order = sorted(range(scored), key=lambda i: (-raw[i], i))
-    ranked = [replace(passages[i], score=logistic(raw[i])) for i in order]
-    tail = [replace(p, score=min(p.score, ranked[-1].score if ranked else p.score)) for p in passages[scored:]]
-    return [replace(p, rank=position) for position, p in enumerate([*ranked, *tail], start=1)]
+    shown = [logistic(raw[i]) for i in order]
+    floor = shown[-1] if shown else 1.0
+    ranked = [
+        replace(passages[i], score=score, rank=position)
+        for position, (i, score) in enumerate(zip(order, shown, strict=True), start=1)
+    ]
+    tail = [
+        replace(p, score=min(p.score, floor), rank=position)
+        for position, p in enumerate(passages[scored:], start=scored + 1)
+    ]
+    return [*ranked, *tail]
 
 
 def logistic(value: float) -> float:
@@ -393,9 +417,7 @@ def unit_features(
             "previous_words": neighbours[0],
             "next_words": neighbours[1],
             "window_words": coverage(terms, token_sets(window)[0]),
-            "bigrams": len(question_bigrams & _bigrams(word_tokens(body))) / len(question_bigrams)
-            if question_bigrams
-            else 0.0,
+            "bigrams": len(question_bigrams & _text_bigrams(body)) / len(question_bigrams) if question_bigrams else 0.0,
             "bm25_words": bm25["words"][row],
             "bm25_grams": bm25["chargrams"][row],
             "bm25_words_raw": raw_words[row],

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
@@ -24,6 +25,8 @@ from qa.text import char_ngrams, content_words, word_tokens
 ANALYZERS: dict[str, Callable[[str], list[str]]] = {"words": word_tokens, "chargrams": char_ngrams}
 VOCABULARY_FILE = "vocabulary.json"
 MIN_TOKENS_KEPT = 5
+# Score arrays kept for reuse (one question asks for about six; two questions may run at once).
+RECENT_SCORES = 16
 
 
 @dataclass
@@ -31,6 +34,10 @@ class LexicalIndex:
     fields: dict[str, bm25s.BM25]
     # Folded surface words of the corpus with their counts: the dictionary for spelling correction.
     vocabulary: dict[str, int]
+    _recent: OrderedDict[tuple[str, tuple[str, ...], float], np.ndarray] = field(
+        default_factory=OrderedDict, repr=False, compare=False
+    )
+    _recent_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def build(cls, chunk_texts: list[str], unit_texts: list[str] | None = None) -> LexicalIndex:
@@ -49,6 +56,26 @@ class LexicalIndex:
         return int(self.fields[field].scores["num_docs"])
 
     def scores(self, field: str, tokens: list[str], max_df_share: float = 1.0) -> np.ndarray:
+        """BM25 score of every document of the field for these tokens (read-only: shared with later callers).
+
+        The last few results are kept: the rankers, then the learned re-ranker and unit selector,
+        ask for the same question's scores.
+        """
+        key = (field, tuple(tokens), max_df_share)
+        with self._recent_lock:
+            found = self._recent.get(key)
+            if found is not None:
+                self._recent.move_to_end(key)
+                return found
+        result = self._scores(field, tokens, max_df_share)
+        result.flags.writeable = False
+        with self._recent_lock:
+            self._recent[key] = result
+            while len(self._recent) > RECENT_SCORES:
+                self._recent.popitem(last=False)
+        return result
+
+    def _scores(self, field: str, tokens: list[str], max_df_share: float) -> np.ndarray:
         """BM25 score of every document of the field for these tokens.
 
         ``max_df_share`` < 1 leaves out tokens found in more than that share of the documents
