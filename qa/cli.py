@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from qa.settings import BENCHMARKS_DIR, ENCODERS, Settings
+from qa.settings import BENCHMARKS_DIR, ENCODERS, FINE_TUNED_MODEL_DIR, Settings
 
 log = logging.getLogger("qa")
 
@@ -121,6 +121,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return run_fit(args, _settings(args))
 
 
+def cmd_fit_encoder(args: argparse.Namespace) -> int:
+    from qa.fit_encoder import run_fit_encoder
+
+    return run_fit_encoder(args, _settings(args))
+
+
 def cmd_perf(args: argparse.Namespace) -> int:
     from qa.perf import run_perf
 
@@ -190,6 +196,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", dest="json_out", type=Path, help="write the cross-validated report as JSON")
     p.add_argument("--dry-run", action="store_true", help="report the cross-validation, write no model")
     p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("fit-encoder", parents=[common], help="fine-tune the bundled MiniLM on French questions")
+    p.add_argument("--piaf-questions", type=Path, default=piaf / "questions.jsonl", help="span-located questions")
+    p.add_argument("--piaf-corpus", type=Path, default=piaf / "corpus", help="the corpus of those questions")
+    p.add_argument("--tune", type=Path, default=tune, help="the bundled set's tuning part")
+    p.add_argument("--out", type=Path, default=FINE_TUNED_MODEL_DIR, help="where the model is written")
+    p.add_argument("--holdout-fold", type=int, choices=range(5), help="leave out one fold of PIAF articles, report it")
+    p.set_defaults(func=cmd_fit_encoder)
 
     p = sub.add_parser("perf", parents=[common], help="measure speed and memory (build, cold start, warm, HTTP, scale)")
     p.add_argument(

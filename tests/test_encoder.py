@@ -138,3 +138,39 @@ def test_one_thread_and_all_threads_encode_alike(encoder: Encoder, engine: Engin
     """Questions computed side by side encode on one thread each, a lone one on every core: same vectors."""
     texts = bundled_questions()[:20]
     assert np.abs(encoder.encode(texts, all_threads=False) - encoder.encode(texts, all_threads=True)).max() < 1e-6
+
+
+def test_the_fine_tuned_default_ships_with_its_training_card_and_beats_its_base_on_french(
+    torch_encoder: TorchEncoder, engine: Engine, briefing_text: str
+) -> None:
+    from qa import metrics
+    from qa.bench_questions import load_questions
+    from qa.settings import BASE_MODEL, DEFAULT_MODEL, FINE_TUNED_MODEL, FINE_TUNED_MODEL_DIR
+    from tests.conftest import BRIEFING, TEST_QUESTIONS
+
+    assert DEFAULT_MODEL == FINE_TUNED_MODEL
+    card = json.loads((FINE_TUNED_MODEL_DIR / "training.json").read_text("utf-8"))
+    assert card["base_model"] == BASE_MODEL and card["pairs"] > 1000 and "piaf" in card["fitted_on"]
+    # Dense retrieval alone, on the bundled test part (never trained on): the fine-tuned model finds
+    # the answer's chunk at least as often as the English base model.
+    questions = [q for q in load_questions(TEST_QUESTIONS, {BRIEFING: briefing_text}) if q.answerable]
+    chunks = list(engine.index.chunks)
+
+    def hits_at_3(encoder: TorchEncoder) -> int:
+        chunk_vectors = encoder.encode([c.index_text for c in chunks])
+        similarities = encoder.encode([q.question for q in questions]) @ chunk_vectors.T
+        return sum(
+            any(metrics.is_relevant({"doc": c.doc, "start": c.start, "end": c.end}, q.spans) for c in top)
+            for q, row in zip(questions, similarities, strict=True)
+            for top in [[chunks[i] for i in np.argsort(-row)[:3]]]
+        )
+
+    assert hits_at_3(torch_encoder) >= hits_at_3(TorchEncoder(BASE_MODEL))
+
+
+def test_a_missing_fine_tuned_model_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from qa import embedding
+
+    monkeypatch.setattr(embedding, "FINE_TUNED_MODEL_DIR", tmp_path / "absent")
+    with pytest.raises(ModelError, match="fit-encoder"):
+        embedding.resolve_model(embedding.FINE_TUNED_MODEL)
