@@ -136,7 +136,7 @@ def _opens_on_reference(text: str) -> bool:
     return any(w in ANAPHORIC_OPENERS for w in surface_words(text[:80])[:OPENER_WORDS])
 
 
-def _extracts_for(index: LoadedIndex, best: ScoredUnit) -> list[Extract]:
+def extracts_for(index: LoadedIndex, best: ScoredUnit) -> list[Extract]:
     chunk = best.passage.chunk
     if best.unit.kind == k.FAQ_QUESTION:
         units = [u for u in chunk.units if u.kind == k.FAQ_ANSWER] or [best.unit]
@@ -238,13 +238,13 @@ def extract_answer(
         return Answer((), 0.0, feats)
     best = scored[0]
     confidence = calibration.probability(feats)
-    extracts = _extracts_for(index, best)
+    extracts = extracts_for(index, best)
     for other in scored[1:]:
         if len(extracts) >= max_extracts or other.score < SECOND_EXTRACT_RATIO * best.score:
             break
         if other.unit.kind in (k.FAQ_QUESTION, k.FAQ_ANSWER) or any(_overlaps(e, other) for e in extracts):
             continue
-        extracts.extend(_extracts_for(index, other))
+        extracts.extend(extracts_for(index, other))
     return Answer(tuple(extracts[:max_extracts]), confidence, feats)
 
 

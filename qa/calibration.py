@@ -63,14 +63,14 @@ class Calibration:
         path.write_text(json.dumps(data, indent=2) + "\n", "utf-8")
 
 
-def _model() -> Any:
+def new_model() -> Any:
     from sklearn.linear_model import LogisticRegression
 
     # Balanced classes: out-of-scope questions are the minority but abstaining wrongly matters as much.
     return LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
 
 
-def _matrix(rows: list[dict[str, float]]) -> Any:
+def feature_matrix(rows: list[dict[str, float]]) -> Any:
     import numpy as np
 
     return np.array([[row[name] for name in Calibration.FEATURES] for row in rows], dtype=float)
@@ -78,5 +78,5 @@ def _matrix(rows: list[dict[str, float]]) -> Any:
 
 def fit(rows: list[dict[str, float]], labels: list[bool], fitted_on: str) -> Calibration:
     """Fit a regularised logistic regression (scikit-learn) on feature rows and answerable labels."""
-    model = _model().fit(_matrix(rows), [int(label) for label in labels])
+    model = new_model().fit(feature_matrix(rows), [int(label) for label in labels])
     return Calibration(tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]), fitted_on)

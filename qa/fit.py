@@ -239,7 +239,7 @@ def _apply_reranker(rows: list[Row], model: LearnedModel | None) -> None:
 
 
 def _unit_rows(row: Row) -> None:
-    from qa.answering import _extracts_for, score_units
+    from qa.answering import extracts_for, score_units
 
     index = row.engine.index
     scored = score_units(index, row.query, row.vector, row.reranked, row.terms, True)
@@ -247,7 +247,7 @@ def _unit_rows(row: Row) -> None:
     row.unit_labels = np.array(
         [
             row.answerable
-            and any(metrics.extract_is_correct(extract_to_json(e), row.question.spans) for e in _extracts_for(index, s))
+            and any(metrics.extract_is_correct(extract_to_json(e), row.question.spans) for e in extracts_for(index, s))
             for s in scored
         ],
         dtype=int,
@@ -286,11 +286,11 @@ def cross_validate(rows: list[Row], settings: Settings) -> dict[str, Any]:
 def _confidence_held_out(rows: list[Row]) -> np.ndarray:
     from sklearn.model_selection import GroupKFold, cross_val_predict
 
-    matrix = calibration._matrix([r.answer.features for r in rows])
+    matrix = calibration.feature_matrix([r.answer.features for r in rows])
     labels = np.array([int(r.answerable) for r in rows])
     groups = np.array([r.group for r in rows])
     return cross_val_predict(
-        calibration._model(), matrix, labels, cv=GroupKFold(n_splits=FOLDS), groups=groups, method="predict_proba"
+        calibration.new_model(), matrix, labels, cv=GroupKFold(n_splits=FOLDS), groups=groups, method="predict_proba"
     )[:, 1]
 
 

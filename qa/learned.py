@@ -36,7 +36,7 @@ from qa.coverage import coverage, coverages
 from qa.indexing import LoadedIndex
 from qa.query import Query
 from qa.retrieval import max_per_chunk, unit_best_similarity
-from qa.text import fold, token_sets, word_tokens
+from qa.text import fold, stem_set, token_sets, word_tokens
 from qa.types import Passage
 
 log = logging.getLogger(__name__)
@@ -321,7 +321,7 @@ def passage_features(
 def _coverage_of_texts(terms: dict[Any, float], texts: list[str]) -> list[float]:
     """coverage of each text, computed once per distinct text (candidates share titles and headings)."""
     distinct = list(dict.fromkeys(texts))
-    shares = dict(zip(distinct, coverages(terms, [token_sets(t)[0] for t in distinct]), strict=True))
+    shares = dict(zip(distinct, coverages(terms, [stem_set(t) for t in distinct]), strict=True))
     return [shares[t] for t in texts]
 
 
@@ -416,7 +416,7 @@ def unit_features(
             "opens_on_reference": float(item.opens_on_reference),
             "previous_words": neighbours[0],
             "next_words": neighbours[1],
-            "window_words": coverage(terms, token_sets(window)[0]),
+            "window_words": coverage(terms, stem_set(window)),
             "bigrams": len(question_bigrams & _text_bigrams(body)) / len(question_bigrams) if question_bigrams else 0.0,
             "bm25_words": bm25["words"][row],
             "bm25_grams": bm25["chargrams"][row],

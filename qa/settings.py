@@ -45,6 +45,7 @@ ENV_VARS = {
     "BRIEFING_QA_UI_USER": "ui_user",
     "BRIEFING_QA_UI_PASSWORD": "ui_password",
     "BRIEFING_QA_UI_SESSIONS": "ui_sessions",
+    "BRIEFING_QA_MALLOC_ARENAS": "malloc_arenas",
 }
 
 
@@ -99,6 +100,8 @@ class Settings:
     # Web-UI sessions whose state is kept (least recently used dropped first). Gradio keeps a copy
     # of every component's config per session (~50 KB here), so its default of 10 000 is ~0.5 GB.
     ui_sessions: int = 1000
+    # glibc malloc arenas of a serving process (0: glibc's default of 8 per core); see ui.server.
+    malloc_arenas: int = 2
 
     # Bumped whenever the index format or how it is derived changes, so old indexes rebuild.
     index_format: int = 6  # 6: chunks.jsonl, read as asked for

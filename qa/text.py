@@ -215,3 +215,10 @@ def token_sets(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """A text's stems and character n-grams as sets, memoised: the same passages' units are
     scored against question after question, and tokenising them was most of the answering time."""
     return frozenset(word_tokens(text)), frozenset(char_ngrams(text))
+
+
+@lru_cache(maxsize=8192)  # about 3 KB each: a tenth of token_sets' entries, which also hold the n-grams
+def stem_set(text: str) -> frozenset[str]:
+    """A text's stems as a set, memoised: ``token_sets(text)[0]`` for the texts (bodies, headings,
+    titles, sentence windows) whose character n-grams are never needed."""
+    return frozenset(word_tokens(text))

@@ -8,6 +8,8 @@ import pytest
 
 from qa import answering
 from qa.engine import Engine, Pipeline, QuestionError, reply_to_json
+from qa.retrieval import MISSING_NAME_FACTOR
+from qa.text import fold
 
 from .conftest import bundled_questions
 
@@ -154,18 +156,21 @@ def test_passages_are_ordered_alike_whether_or_not_the_answer_clears_the_thresho
 
 
 def test_passages_naming_the_question_s_rare_name_come_before_those_that_do_not(engine: Engine) -> None:
-    # "position" is rarer in the text than "Élysée": without the name match, three passages about
-    # other actors' positions outrank the bullet that says what the Élysée supports.
+    # "position" is rarer in the text than "Élysée": other actors' positions compete with the bullet
+    # that says what the Élysée supports.
     question = "Quelle est la position de l’Élysée ?"
     bullet = "L’Élysée soutient la nécessité"
-
-    def top_three(pipeline: Pipeline) -> list[str]:
-        return [p.chunk.text for p in engine.ask(question, pipeline=pipeline).passages[:3]]
-
-    assert any(bullet in text for text in top_three(Pipeline()))
-    # The fused order alone (the learned re-ranker reads other evidence that also finds the bullet):
-    assert any(bullet in text for text in top_three(Pipeline(learned_reranker=False)))
-    assert not any(bullet in text for text in top_three(Pipeline(learned_reranker=False, match_names=False)))
+    assert any(bullet in p.chunk.text for p in engine.ask(question).passages[:3])
+    # On the fused order, the passages naming no "Élysée" are scaled down by the stage, the others kept.
+    with_names = engine.ask(question, k=20, pipeline=Pipeline(learned_reranker=False))
+    without = engine.ask(question, k=20, pipeline=Pipeline(learned_reranker=False, match_names=False))
+    before = {p.chunk.id: p.score for p in without.passages}
+    compared = [(p, before[p.chunk.id]) for p in with_names.passages if p.chunk.id in before]
+    assert len(compared) >= 10
+    for passage, score in compared:
+        names_it = "elysee" in fold(passage.chunk.index_text)  # also "Elysée", unaccented, in a table
+        assert passage.score == pytest.approx(score if names_it else score * MISSING_NAME_FACTOR), passage.chunk.text
+    assert any("elysee" not in fold(p.chunk.index_text) for p, _ in compared)
 
 
 def test_questions_asked_side_by_side_get_the_replies_they_get_alone(engine: Engine) -> None:
