@@ -210,7 +210,7 @@ def _train_reranker(rows: list[Row]) -> LearnedModel | None:
         free_raw_data=True,
     )
     booster = lightgbm.train(RERANKER_PARAMS, data, num_boost_round=ROUNDS)
-    return LearnedModel("reranker", PASSAGE_FEATURES, booster.model_to_string(), params=RERANKER_PARAMS)
+    return LearnedModel.from_booster("reranker", PASSAGE_FEATURES, booster, params=RERANKER_PARAMS)
 
 
 def _train_units(rows: list[Row]) -> LearnedModel | None:
@@ -228,7 +228,7 @@ def _train_units(rows: list[Row]) -> LearnedModel | None:
         feature_name=list(UNIT_FEATURES),
     )
     booster = lightgbm.train(UNIT_PARAMS, data, num_boost_round=ROUNDS)
-    return LearnedModel("unit-selector", UNIT_FEATURES, booster.model_to_string(), params=UNIT_PARAMS)
+    return LearnedModel.from_booster("unit-selector", UNIT_FEATURES, booster, params=UNIT_PARAMS)
 
 
 def _apply_reranker(rows: list[Row], model: LearnedModel | None) -> None:
