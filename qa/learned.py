@@ -8,11 +8,12 @@ from the same document, the answer's shape), as learned from span-located questi
 document).
 
 A model file is JSON: the feature names, what it was fitted on, its cross-validated scores,
-and LightGBM's own text model. Nothing is pickled.
+LightGBM's own text model and the same trees as lists, which the server evaluates with NumPy
+(``TreeEnsemble``). Nothing is pickled.
 
->>> model = LearnedModel.load(RERANKER_FILE)   # doctest: +SKIP
->>> model.features[:3]                         # doctest: +SKIP
-('fused', 'fused_rank', 'rr_words')
+>>> model = LearnedModel.load(RERANKER_FILE, PASSAGE_FEATURES)   # doctest: +SKIP
+>>> model.features[:3], len(model.trees)                         # doctest: +SKIP
+(('fused', 'fused_rank', 'rr_words'), 200)
 """
 
 from __future__ import annotations
