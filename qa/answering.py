@@ -19,11 +19,11 @@ import numpy as np
 from qa import answer_types
 from qa import types as k
 from qa.answer_types import expected as expected_answer_type
-from qa.calibration import Calibration
+from qa.calibration import Calibration, logistic
 from qa.chunking import unit_text
 from qa.coverage import Term, coverage, gram_coverage
 from qa.indexing import LoadedIndex
-from qa.learned import LearnedModel, logistic, unit_features
+from qa.learned import LearnedModel, unit_features
 from qa.query import Query
 from qa.text import content_words, stem, surface_words, token_sets, word_tokens
 from qa.types import Extract, Passage, Unit

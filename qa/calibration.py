@@ -18,6 +18,11 @@ from typing import Any, ClassVar
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
 
+def logistic(value: float) -> float:
+    """1 / (1 + e^-x), bounded: a log-odds as a probability (the confidence, the learned models' scores)."""
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, float(value)))))
+
+
 @dataclass(frozen=True)
 class Calibration:
     FEATURES: ClassVar[tuple[str, ...]] = (
@@ -40,7 +45,7 @@ class Calibration:
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.bias + sum(w * features.get(name, 0.0) for name, w in zip(self.FEATURES, self.weights, strict=True))
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return logistic(z)
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:

@@ -32,6 +32,7 @@ import numpy as np
 
 from qa import answer_types
 from qa import types as k
+from qa.calibration import logistic
 from qa.chunking import unit_text
 from qa.coverage import coverage, coverages
 from qa.indexing import LoadedIndex
@@ -436,11 +437,6 @@ def rerank(passages: list[Passage], raw: np.ndarray) -> list[Passage]:
         for position, p in enumerate(passages[scored:], start=scored + 1)
     ]
     return [*ranked, *tail]
-
-
-def logistic(value: float) -> float:
-    """1 / (1 + e^-x), bounded: raw model scores as probabilities for the reply."""
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, float(value)))))
 
 
 def unit_features(
