@@ -34,6 +34,7 @@ from qa.types import Extract, Passage, Reply
 log = logging.getLogger(__name__)
 
 MAX_K = 20
+ENGINE_THREADS = "briefing-qa-engine"  # the name prefix of the threads that compute answers
 RETRY_FAILED_BUILD_S = 300
 
 
@@ -78,7 +79,7 @@ class Engine:
         self._in_flight_lock = threading.Lock()
         # The async API's own threads, one per worker: waiting questions queue as coroutines rather
         # than as dozens of blocked threads contending for the GIL (anyio's pool has 40).
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="engine")
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix=ENGINE_THREADS)
         self.calibration = Calibration.load()
         self.models = Models.load()
 
@@ -150,6 +151,15 @@ class Engine:
         text, truncated = clean(question)
         if not text:
             raise QuestionError("the question is empty")
+        if threading.current_thread().name.startswith(ENGINE_THREADS):
+            return self._compute(question, text, truncated, k, previous, pipeline)
+        # Computed on the engine's own threads whoever asks: a web server's worker threads come and go,
+        # and answers computed on them made the server's memory creep (soak test, Gradio calls).
+        return self._pool.submit(self._compute, question, text, truncated, k, previous, pipeline).result()
+
+    def _compute(
+        self, question: str, text: str, truncated: bool, k: int, previous: str | None, pipeline: Pipeline
+    ) -> Reply:
         with self._computing:
             with self._in_flight_lock:
                 self._in_flight += 1
