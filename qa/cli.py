@@ -1,4 +1,4 @@
-"""The ``briefing-qa`` command: index, ask, bench, perf, serve.
+"""The ``briefing-qa`` command: index, ask, serve (and bench, fit, fit-encoder, perf from qa_eval).
 
 Every command takes --corpus, --index-dir and --model; errors are one line on standard error
 and a non-zero exit status, never a traceback (``--debug`` shows it).
@@ -11,18 +11,24 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TextIO
 
-from qa.settings import BENCHMARKS_DIR, ENCODERS, FINE_TUNED_MODEL_DIR, Settings
+from qa.settings import ENCODERS, Settings
 
 log = logging.getLogger("qa")
 
 EXIT_USAGE = 2
+COMMANDS_GROUP = "briefing_qa.commands"
 EXIT_ERROR = 1
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+class CommandError(Exception):
+    """A command cannot run as asked (a bad question file, a missing corpus...): one line to the user."""
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
         corpus_dir=args.corpus, index_dir=args.index_dir, model=args.model, encoder=args.encoder, threads=args.threads
     )
@@ -31,14 +37,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _engine(args: argparse.Namespace):
     from qa.engine import Engine
 
-    return Engine(_settings(args))
+    return Engine(settings_of(args))
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from qa import indexing
-    from qa.embedding import encoder_for
+    from qa.encode.embedding import encoder_for
+    from qa.index import indexing
 
-    settings = _settings(args)
+    settings = settings_of(args)
     if args.force:
         path = indexing.build(settings, encoder_for(settings), force=True)
     else:
@@ -109,34 +115,10 @@ def print_reply(reply: dict[str, Any], out: TextIO) -> None:
         print(f"\nNote: {reply['notice']}", file=out)
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from qa.bench import run_bench
-
-    return run_bench(args, _settings(args))
-
-
-def cmd_fit(args: argparse.Namespace) -> int:
-    from qa.fit import run_fit
-
-    return run_fit(args, _settings(args))
-
-
-def cmd_fit_encoder(args: argparse.Namespace) -> int:
-    from qa.fit_encoder import run_fit_encoder
-
-    return run_fit_encoder(args, _settings(args))
-
-
-def cmd_perf(args: argparse.Namespace) -> int:
-    from qa.perf import run_perf
-
-    return run_perf(args, _settings(args))
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.server import serve
 
-    settings = _settings(args)
+    settings = settings_of(args)
     if args.allow_origin:
         from dataclasses import replace
 
@@ -176,52 +158,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the reply as JSON")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("bench", parents=[common], help="measure answer quality on a question file")
-    p.add_argument("questions", type=Path, help="JSONL question file")
-    p.add_argument("--json", dest="json_out", type=Path, help="write metrics as JSON")
-    p.add_argument("--trec-run", type=Path, help="write a TREC run file")
-    p.add_argument("--qrels", type=Path, help="write TREC qrels")
-    p.add_argument("--plot", type=Path, help="write the comparison as a PNG")
-    p.add_argument("--replies", type=Path, help="write each question's reply as JSONL")
-    p.add_argument("--no-ablations", action="store_true", help="measure the full system only")
-    p.set_defaults(func=cmd_bench)
-
-    p = sub.add_parser("fit", parents=[common], help="refit the learned re-ranker, unit selector and confidence")
-    piaf = BENCHMARKS_DIR / "piaf-dev"
-    p.add_argument("--piaf-questions", type=Path, default=piaf / "questions.jsonl", help="span-located questions")
-    p.add_argument("--piaf-corpus", type=Path, default=piaf / "corpus", help="the corpus of those questions")
-    tune = BENCHMARKS_DIR / "briefing" / "tune.jsonl"
-    p.add_argument("--tune", type=Path, default=tune, help="the bundled set's tuning part")
-    p.add_argument("--work-dir", type=Path, help="indexes of the training corpora (default: INDEX_DIR/fit)")
-    p.add_argument("--json", dest="json_out", type=Path, help="write the cross-validated report as JSON")
-    p.add_argument("--dry-run", action="store_true", help="report the cross-validation, write no model")
-    p.set_defaults(func=cmd_fit)
-
-    p = sub.add_parser("fit-encoder", parents=[common], help="fine-tune the bundled MiniLM on French questions")
-    p.add_argument("--piaf-questions", type=Path, default=piaf / "questions.jsonl", help="span-located questions")
-    p.add_argument("--piaf-corpus", type=Path, default=piaf / "corpus", help="the corpus of those questions")
-    p.add_argument("--tune", type=Path, default=tune, help="the bundled set's tuning part")
-    p.add_argument("--out", type=Path, default=FINE_TUNED_MODEL_DIR, help="where the model is written")
-    p.add_argument("--holdout-fold", type=int, choices=range(5), help="leave out one fold of PIAF articles, report it")
-    p.set_defaults(func=cmd_fit_encoder)
-
-    p = sub.add_parser("perf", parents=[common], help="measure speed and memory (build, cold start, warm, HTTP, scale)")
-    p.add_argument(
-        "--questions", type=Path, default=Path("benchmarks/briefing/tune.jsonl"), help="JSONL questions"
-    )
-    p.add_argument("--json", dest="json_out", type=Path, help="write the measurements as JSON")
-    p.add_argument("--scale", default="", help="synthetic corpus sizes in chunks, e.g. 10000,100000")
-    p.add_argument("--clients", default="1,8,32", help="concurrent HTTP clients per run ('' to skip HTTP)")
-    p.add_argument("--duration", type=float, default=10.0, help="seconds per HTTP run")
-    p.add_argument("--work-dir", type=Path, help="keep synthetic corpora and their indexes here, for reuse")
-    p.add_argument(
-        "--embed-up-to",
-        type=int,
-        default=20_000,
-        help="scale sizes above this get chunk vectors from sentence means (embedding all would take hours)",
-    )
-    p.set_defaults(func=cmd_perf)
-
     p = sub.add_parser("serve", parents=[common], help="run the web UI and the HTTP API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
@@ -229,13 +165,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-origin", action="append", help="origin allowed for CORS and framing (repeatable)")
     p.set_defaults(func=cmd_serve)
 
+    # The measuring and fitting commands (bench, fit, fit-encoder, perf) come from the packages that
+    # declare them, qa_eval's included: the runtime never imports the evaluation.
+    for plugin in entry_points(group=COMMANDS_GROUP):
+        plugin.load()(sub, common)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from qa.logs import configure
+    from qa.core.logs import configure
 
     configure(verbose=args.debug)
     try:
@@ -248,13 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    from qa.bench_questions import QuestionFileError
-    from qa.embedding import ModelError
+    from qa.encode.embedding import ModelError
     from qa.engine import QuestionError
-    from qa.indexing import IndexBuildError
-    from qa.reader import CorpusError
+    from qa.index.indexing import IndexBuildError
+    from qa.ingest.reader import CorpusError
 
-    known = (CorpusError, ModelError, IndexBuildError, QuestionError, QuestionFileError, OSError)
+    known = (CorpusError, ModelError, IndexBuildError, QuestionError, CommandError, OSError)
     try:
         return func(args)
     except known as exc:
@@ -272,4 +211,7 @@ def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) ->
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Through the module qa.cli, not __main__: the commands of other packages import it by name.
+    from qa import cli
+
+    sys.exit(cli.main())

@@ -19,17 +19,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from qa import answer_types, indexing
-from qa.answering import extract_answer, term_weights
-from qa.calibration import Calibration
-from qa.embedding import Encoder, encoder_for
-from qa.followup import contextualize
-from qa.indexing import LoadedIndex
-from qa.learned import Models, rerank_passages
-from qa.query import analyze, clean
-from qa.retrieval import retrieve
+from qa.answer.confidence import Calibration
+from qa.answer.extraction import extract_answer, term_weights
+from qa.core.model import Extract, Passage, Reply
+from qa.encode.embedding import Encoder, encoder_for
+from qa.index import indexing
+from qa.index.indexing import LoadedIndex
+from qa.query import answer_types
+from qa.query.analysis import analyze, clean
+from qa.query.followup import contextualize
+from qa.retrieve.learned import Models, rerank_passages
+from qa.retrieve.retrieval import retrieve
 from qa.settings import Settings
-from qa.types import Extract, Passage, Reply
 
 log = logging.getLogger(__name__)
 

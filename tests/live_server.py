@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from qa.perf import free_port
+from qa_eval.perf import free_port
 
 
 def wait_healthy(health_url: str, timeout_s: float = 90) -> None:

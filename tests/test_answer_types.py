@@ -4,8 +4,8 @@ from dataclasses import replace
 
 import pytest
 
-from qa.answer_types import DEFINITION, DURATION, NUMBER, PERSON, PLACE, REASON, TIME, expected, holds_new
 from qa.engine import Engine, Pipeline
+from qa.query.answer_types import DEFINITION, DURATION, NUMBER, PERSON, PLACE, REASON, TIME, expected, holds_new
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.calibration import Calibration, fit
+from qa.answer.confidence import Calibration, fit
 
 
 def _row(evidence: float) -> dict[str, float]:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from qa import types as k
-from qa.chunking import chunk_document, sentence_spans
-from qa.reader import read_text
+from qa.core.model import Kind
+from qa.ingest.chunking import chunk_document, sentence_spans
+from qa.ingest.reader import read_text
 
 from .conftest import BRIEFING
 
@@ -24,14 +24,14 @@ def test_chunks_and_units_are_verbatim(briefing_text: str) -> None:
 
 def test_a_chunk_never_straddles_two_sections(briefing_text: str) -> None:
     doc, chunks = _briefing(briefing_text, 300)
-    headings = [e.start for e in doc.elements if e.kind in (k.HEADING, k.TITLE)]
+    headings = [e.start for e in doc.elements if e.kind in (Kind.HEADING, Kind.TITLE)]
     for chunk in chunks:
         assert not any(chunk.start < h < chunk.end for h in headings)
 
 
 def test_bullets_and_table_rows_are_never_cut(briefing_text: str) -> None:
     doc, chunks = _briefing(briefing_text, 120)  # smaller than most lists and tables
-    whole = [e for e in doc.elements if e.kind in (k.BULLET, k.TABLE_ROW)]
+    whole = [e for e in doc.elements if e.kind in (Kind.BULLET, Kind.TABLE_ROW)]
     for element in whole:
         holders = [c for c in chunks if c.start <= element.start and element.end <= c.end]
         cut = [c for c in chunks if c.start < element.end and element.start < c.end and c not in holders]
@@ -51,7 +51,7 @@ def test_table_rows_keep_their_header(briefing_text: str) -> None:
             or "Dimension" in chunk.index_text
         )
         for unit in chunk.units:
-            assert unit.kind == k.TABLE_ROW and unit.context is not None
+            assert unit.kind == Kind.TABLE_ROW and unit.context is not None
 
 
 def test_faq_question_stays_with_its_answer(briefing_text: str) -> None:
@@ -60,7 +60,7 @@ def test_faq_question_stays_with_its_answer(briefing_text: str) -> None:
     assert len(faq) == 5
     for chunk in faq:
         assert chunk.text.split("\n")[0].endswith("?")
-        assert {u.kind for u in chunk.units} == {k.FAQ_QUESTION, k.FAQ_ANSWER}
+        assert {u.kind for u in chunk.units} == {Kind.FAQ_QUESTION, Kind.FAQ_ANSWER}
 
 
 def test_long_paragraphs_split_between_sentences() -> None:

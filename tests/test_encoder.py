@@ -12,9 +12,9 @@ import numpy as np
 import onnx
 import pytest
 
-from qa.embedding import Encoder, ModelError, TorchEncoder, export_key, load_encoder
+from qa.encode.embedding import Encoder, ModelError, TorchEncoder, export_key, load_encoder
+from qa.encode.onnx_encoder import MODEL_FILE
 from qa.engine import Engine
-from qa.onnx_encoder import MODEL_FILE
 from qa.settings import Settings
 from tests.conftest import bundled_questions
 
@@ -143,9 +143,9 @@ def test_one_thread_and_all_threads_encode_alike(encoder: Encoder, engine: Engin
 def test_the_fine_tuned_default_ships_with_its_training_card_and_beats_its_base_on_french(
     torch_encoder: TorchEncoder, engine: Engine, briefing_text: str
 ) -> None:
-    from qa import metrics
-    from qa.bench_questions import load_questions
     from qa.settings import BASE_MODEL, DEFAULT_MODEL, FINE_TUNED_MODEL, FINE_TUNED_MODEL_DIR
+    from qa_eval import metrics
+    from qa_eval.questions import load_questions
     from tests.conftest import BRIEFING, TEST_QUESTIONS
 
     assert DEFAULT_MODEL == FINE_TUNED_MODEL
@@ -169,7 +169,7 @@ def test_the_fine_tuned_default_ships_with_its_training_card_and_beats_its_base_
 
 
 def test_a_missing_fine_tuned_model_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from qa import embedding
+    from qa.encode import embedding
 
     monkeypatch.setattr(embedding, "FINE_TUNED_MODEL_DIR", tmp_path / "absent")
     with pytest.raises(ModelError, match="fit-encoder"):

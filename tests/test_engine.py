@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from qa import answering
+from qa.answer import extraction as answering
+from qa.core.text import fold
 from qa.engine import Engine, Pipeline, QuestionError, reply_to_json
-from qa.retrieval import MISSING_NAME_FACTOR
-from qa.text import fold
+from qa.retrieve.retrieval import MISSING_NAME_FACTOR
 
 from .conftest import bundled_questions
 

@@ -20,11 +20,11 @@ import httpx
 import pytest
 from starlette.routing import Mount
 
-from qa import indexing
-from qa.embedding import Encoder
+from qa.encode.embedding import Encoder
 from qa.engine import Engine
-from qa.perf import rss_mb, run_load, running_server
+from qa.index import indexing
 from qa.settings import Settings
+from qa_eval.perf import rss_mb, run_load, running_server
 from ui.server import create_app
 
 from .conftest import QUESTIONS

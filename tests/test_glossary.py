@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from qa.glossary import translations
-from qa.text import fold
+from qa.core.text import fold
+from qa.query.glossary import translations
 
 
 def test_inflected_and_irregular_english_forms_find_their_french() -> None:

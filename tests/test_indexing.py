@@ -8,11 +8,11 @@ import faiss
 import numpy as np
 import pytest
 
-from qa import indexing
-from qa.chunk_store import ChunkStore
-from qa.chunking import chunk_documents
-from qa.embedding import Encoder
-from qa.reader import read_corpus
+from qa.encode.embedding import Encoder
+from qa.index import indexing
+from qa.index.chunk_store import ChunkStore
+from qa.ingest.chunking import chunk_documents
+from qa.ingest.reader import read_corpus
 from qa.settings import Settings
 
 
@@ -96,7 +96,7 @@ def test_corrupted_index_is_detected_and_rebuilt(
     with caplog.at_level("INFO", logger="qa"):
         loaded = indexing.open_index(settings, encoder)
     assert loaded.path != build
-    assert len([r for r in caplog.records if r.name.startswith("qa.indexing")]) >= 1
+    assert len([r for r in caplog.records if r.name.startswith("qa.index.indexing")]) >= 1
     indexing.check(settings)
 
 

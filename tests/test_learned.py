@@ -13,8 +13,9 @@ import lightgbm
 import numpy as np
 import pytest
 
+from qa.core.model import Chunk, Passage
 from qa.engine import Engine, Pipeline
-from qa.learned import (
+from qa.retrieve.learned import (
     PASSAGE_FEATURES,
     RERANKER_FILE,
     UNIT_FEATURES,
@@ -25,7 +26,6 @@ from qa.learned import (
     rerank,
 )
 from qa.settings import Settings
-from qa.types import Chunk, Passage
 
 
 def _tiny_model(features: tuple[str, ...]) -> LearnedModel:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from qa import metrics
-from qa.bench_questions import BenchQuestion, EvidenceSpan, QuestionFileError, load_questions
+from qa_eval import metrics
+from qa_eval.questions import BenchQuestion, EvidenceSpan, QuestionFileError, load_questions
 
 DOCS = {"d.txt": "Alpha beta gamma. Delta epsilon zeta. Eta theta iota."}
 

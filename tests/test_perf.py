@@ -11,10 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from qa.chunking import chunk_documents
-from qa.reader import read_corpus
+from qa.ingest.chunking import chunk_documents
+from qa.ingest.reader import read_corpus
 from qa.settings import Settings
-from qa.synthetic import write_corpus
+from qa_eval.synthetic import write_corpus
 
 from .conftest import BRIEFING, CORPUS, QUESTIONS
 
@@ -66,10 +66,10 @@ def test_perf_reports_every_measure(settings: Settings, engine, tmp_path: Path) 
 
 def test_load_generator_python_client_and_clear_errors(settings: Settings, engine) -> None:  # engine: index built
     """The Python client drives the API too (the fallback without wrk); a wrong request is one clear line."""
-    from qa.perf import run_load, running_server
+    from qa_eval.perf import run_load, running_server
 
     with running_server(settings) as (url, _process, _ready):
-        command = [sys.executable, "-m", "qa.load_generator", url, "--tool", "python", "--clients", "2",
+        command = [sys.executable, "-m", "qa_eval.load_generator", url, "--tool", "python", "--clients", "2",
                    "--duration", "1", "--questions", str(QUESTIONS)]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, timeout=120)
         result = json.loads(done.stdout)
@@ -77,7 +77,7 @@ def test_load_generator_python_client_and_clear_errors(settings: Settings, engin
         if shutil.which("wrk"):
             run = run_load(url, "api", 2, 1, QUESTIONS)
             assert run["generator"] == "wrk" and run["answers"] > 0 and run["errors"] == 0
-    wrong = [sys.executable, "-m", "qa.load_generator", "http://127.0.0.1:9", "--target", "gradio", "--tool", "wrk",
-             "--questions", str(QUESTIONS)]  # fmt: skip
+    wrong = [sys.executable, "-m", "qa_eval.load_generator", "http://127.0.0.1:9", "--target", "gradio",
+             "--tool", "wrk", "--questions", str(QUESTIONS)]  # fmt: skip
     done = subprocess.run(wrong, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "Traceback" not in done.stderr and "wrk drives the API only" in done.stderr

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.chunking import chunk_document
 from qa.engine import Engine, QuestionError, reply_to_json
-from qa.reader import read_text
+from qa.ingest.chunking import chunk_document
+from qa.ingest.reader import read_text
 
 # Characters that drive the reader's decisions, plus hostile ones: RTL and zero-width marks, emoji,
 # control characters, markup.

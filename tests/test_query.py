@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from qa.answering import term_weights
-from qa.coverage import coverage, covers
+from qa.answer.extraction import term_weights
+from qa.core.text import fold
 from qa.engine import Engine
-from qa.query import analyze
-from qa.text import fold
+from qa.query.analysis import analyze
+from qa.query.coverage import coverage, covers
 
 
 def test_typos_are_corrected_and_their_misspelling_leaves_the_term_weights(engine: Engine) -> None:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from qa import types as k
-from qa.reader import CorpusError, read_corpus, read_text
+from qa.core.model import Kind
+from qa.ingest.reader import CorpusError, read_corpus, read_text
 
 from .conftest import BRIEFING, CORPUS
 
@@ -50,23 +50,23 @@ def test_briefing_structure(briefing_text: str) -> None:
     doc = read_text(BRIEFING, briefing_text)
     kinds = [e.kind for e in doc.elements]
     assert doc.title.startswith("Le Royaume-Uni et les États-Unis réunissent")
-    assert kinds.count(k.HEADING) == 11
-    assert kinds.count(k.TABLE_HEADER) == 5
-    assert kinds.count(k.FAQ_QUESTION) == 5 and kinds.count(k.FAQ_ANSWER) == 5
-    assert kinds.count(k.BULLET) == 49
+    assert kinds.count(Kind.HEADING) == 11
+    assert kinds.count(Kind.TABLE_HEADER) == 5
+    assert kinds.count(Kind.FAQ_QUESTION) == 5 and kinds.count(Kind.FAQ_ANSWER) == 5
+    assert kinds.count(Kind.BULLET) == 49
     texts = {e.text for e in doc.elements}
     assert "Rechercher sur le site" not in texts and "Retour en haut" not in texts
     # The table that follows a bullet list with no blank line is still a table.
     header = next(e for e in doc.elements if e.text == "Élément Action décidée Impact attendu")
-    assert header.kind == k.TABLE_HEADER
+    assert header.kind == Kind.TABLE_HEADER
     row = next(e for e in doc.elements if e.text.startswith("Posture OTAN"))
-    assert row.kind == k.TABLE_ROW and row.context is not None
+    assert row.kind == Kind.TABLE_ROW and row.context is not None
     assert briefing_text[row.context.start : row.context.end] == header.text
 
 
 def test_faq_answers_point_to_their_question(briefing_text: str) -> None:
     doc = read_text(BRIEFING, briefing_text)
-    answers = [e for e in doc.elements if e.kind == k.FAQ_ANSWER]
+    answers = [e for e in doc.elements if e.kind == Kind.FAQ_ANSWER]
     question_of = {a.text[:20]: briefing_text[a.context.start : a.context.end] for a in answers}
     assert question_of["L’OTAN agit comme ga"] == "Quel est le rôle de l’OTAN dans ce processus ?"
 
@@ -78,12 +78,12 @@ def test_markdown_document() -> None:
     for element in doc.elements:
         by_kind.setdefault(element.kind, []).append(element.text)
     assert doc.title == "Rapport"
-    assert by_kind[k.HEADING] == ["Chiffres", "FAQ"]
-    assert by_kind[k.TABLE_HEADER] == ["| Pays | Budget |"]
-    assert by_kind[k.TABLE_ROW] == ["| France | 10 |", "| Allemagne | 12 |"]
-    assert by_kind[k.BULLET] == ["premier point", "second point\n  qui continue"]
-    assert by_kind[k.FAQ_QUESTION] == ["Qui paie ?"]
-    assert by_kind[k.FAQ_ANSWER] == ["La France paie."]
+    assert by_kind[Kind.HEADING] == ["Chiffres", "FAQ"]
+    assert by_kind[Kind.TABLE_HEADER] == ["| Pays | Budget |"]
+    assert by_kind[Kind.TABLE_ROW] == ["| France | 10 |", "| Allemagne | 12 |"]
+    assert by_kind[Kind.BULLET] == ["premier point", "second point\n  qui continue"]
+    assert by_kind[Kind.FAQ_QUESTION] == ["Qui paie ?"]
+    assert by_kind[Kind.FAQ_ANSWER] == ["La France paie."]
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 
 from qa.engine import Engine
-from qa.query import analyze
-from qa.retrieval import (
+from qa.query.analysis import analyze
+from qa.retrieve.retrieval import (
     MISSING_NAME_FACTOR,
     RARE_NAME_SHARE,
     demote_missing_names,

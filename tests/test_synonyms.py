@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from qa.synonyms import GROUPS, synonyms
-from qa.text import fold, stem
+from qa.core.text import fold, stem
+from qa.query.synonyms import GROUPS, synonyms
 
 
 def test_inflected_forms_find_their_group() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.text import word_tokens
+from qa.core.text import word_tokens
 
 
 @pytest.mark.parametrize(

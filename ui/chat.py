@@ -12,8 +12,8 @@ from typing import Any
 
 import gradio as gr
 
+from qa.core.model import Kind
 from qa.engine import Engine, QuestionError, reply_to_json
-from qa.types import FAQ_QUESTION
 from ui.i18n import LANGUAGES, t
 from ui.render import briefing_html, escape_markdown, reply_markdown, source_label
 
@@ -40,7 +40,7 @@ def faq_questions(engine: Engine, limit: int = 12) -> list[str]:
     found: list[str] = []
     for chunk in engine.index.chunks:
         for unit in chunk.units:
-            if unit.kind == FAQ_QUESTION and len(found) < limit:
+            if unit.kind == Kind.FAQ_QUESTION and len(found) < limit:
                 found.append(engine.index.documents[chunk.doc][unit.start : unit.end])
         if len(found) >= limit:
             break

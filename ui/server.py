@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from qa import offline
+from qa.encode import offline
 from qa.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""Extracting the answer from the top passages, and its confidence."""

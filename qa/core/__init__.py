@@ -1,0 +1,1 @@
+"""The nouns, text normalisation and logging every stage shares."""

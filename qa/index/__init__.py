@@ -1,0 +1,1 @@
+"""Building, storing and opening the index: chunks, BM25 fields and FAISS vectors."""

@@ -1,0 +1,1 @@
+"""Reading documents into structural elements, and cutting them into chunks and units."""

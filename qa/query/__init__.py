@@ -1,0 +1,1 @@
+"""One analysis of the question: cleaning, spelling, expanders, answer type, follow-ups."""

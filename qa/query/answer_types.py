@@ -1,0 +1,105 @@
+"""What kind of answer a question asks for, and whether a unit holds one the question does not.
+
+"Où se tient la réunion ?" shares no word with its answer "organisée à Chevening House dans le
+Kent": the answer is recognised by its shape (a place after à/en/dans), not by overlap. The
+French and English question words map onto six shapes; a unit holding such a span that the
+question does not already contain gets a bonus in unit scoring.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.core.text import fold
+
+PLACE, TIME, DURATION, NUMBER, PERSON, REASON = "place", "time", "duration", "number", "person", "reason"
+DEFINITION = "definition"
+
+# "Qu'est-ce que Chevening House ?", "Que signifie TAC ?", "What does TAC stand for?": the subject
+# to define is what follows the question words (group 1).
+_DEFINITION_QUESTION = re.compile(
+    r"^(?:qu'est[- ]ce (?:que|qu')|c'est quoi|que (?:signifie|veut dire|designe)|what does)\s*(.+?)"
+    r"(?:\s+(?:stand for|mean|signifie))?\s*$"
+)
+# What follows a subject being defined: an apposition ("Chevening House, une résidence..."), a
+# parenthesis ("la TAC (Task Assistance Coordination)") or a copula ("X est un...").
+_DEFINED = re.compile(r"\s*(?:,\s*(?:une?|le|la|les|l')\b|\(|:|est (?:une?|le|la|l'))")
+_QUESTION_WORDS = (
+    (PLACE, re.compile(r"^(?:ou|d'ou|dans quel(?:le)?s? (?:lieu|ville|pays|region|comte)|where)\b")),
+    (TIME, re.compile(r"^(?:quand|a quel(?:le)? (?:moment|date|heure)|en quelle annee|when)\b")),
+    # Before NUMBER: "Combien de temps" asks for a duration, not a count.
+    (DURATION, re.compile(r"^(?:combien de temps|pendant combien|quelle (?:est la )?duree|(?:for )?how long)\b")),
+    (NUMBER, re.compile(r"^(?:combien|how (?:many|much))\b")),
+    (PERSON, re.compile(r"^(?:qui|who|whom)\b")),
+    (REASON, re.compile(r"^(?:pourquoi|pour quelle(?:s)? raisons?|dans quel but|why)\b")),
+)
+_NAME = r"[A-ZÀ-Ý][\w’'-]+(?:\s+[A-ZÀ-Ý][\w’'-]+)*"
+_SHAPES = {
+    PLACE: re.compile(rf"\b(?:à|en|au|aux|dans le|dans la|dans les|près de)\s+({_NAME})"),
+    TIME: re.compile(
+        r"\b(\d{1,2}(?:er)? (?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)"
+        r"|(?:19|20)\d\d|week-end|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|hier)\b",
+        re.IGNORECASE,
+    ),
+    DURATION: re.compile(
+        r"\b((?:\d+|une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|quelques|plusieurs)\s+"
+        r"(?:minutes?|heures?|jours?|journées?|semaines?|mois|ans|années?)|week-end|semaine|journée|soirée)\b",
+        re.IGNORECASE,
+    ),
+    NUMBER: re.compile(r"(\d[\d\s,.]*)"),
+    PERSON: re.compile(rf"({_NAME}\s+{_NAME})"),  # two capitalised words: a first and last name
+    # A cause or a purpose: "parce que...", "afin de...", "pour définir..." (pour + an infinitive).
+    REASON: re.compile(
+        r"\b(parce que?|car|puisque?|afin (?:de|d|que)|en raison (?:de|du|des|d)|grâce à|dans le but (?:de|d)"
+        r"|visant à|pour \w+(?:er|ir|re))(?!\w)",
+        re.IGNORECASE,
+    ),
+}
+
+
+def _normalized(question: str) -> str:
+    """Folded, with straight apostrophes and without the surrounding punctuation: what the patterns read."""
+    return fold(question).replace("’", "'").strip(' ¿?¡!«»"')
+
+
+def expected(question: str) -> str | None:
+    """The answer shape a question asks for, if its first words say so."""
+    folded = _normalized(question)
+    if _DEFINITION_QUESTION.match(folded):
+        return DEFINITION
+    for kind, pattern in _QUESTION_WORDS:
+        if pattern.match(folded):
+            return kind
+    return None
+
+
+def holds_new(kind: str, unit: str, question: str) -> bool:
+    """Whether the unit holds a span of that shape sharing no word with the question.
+
+    A name the question already uses ("Qui organise la rencontre de Chevening ?": "Chevening
+    House") is what the question is about, not its answer.
+    """
+    if kind == DEFINITION:
+        return _defines(unit, question)
+    asked = set(fold(question).split())
+    for match in _SHAPES[kind].finditer(unit):
+        words = fold(match.group(1)).split()
+        if words and not any(w in asked for w in words):
+            return True
+    return False
+
+
+def _defines(unit: str, question: str) -> bool:
+    """Whether the unit names the question's subject and says what it is right after."""
+    match = _DEFINITION_QUESTION.match(_normalized(question))
+    # "Que signifie la TAC ?": the text may say "une TAC" or "TAC"; the article is not the subject.
+    subject = re.sub(r"^(?:le|la|les|l'|un|une|des)\s*", "", match.group(1).strip()) if match else ""
+    if not subject:
+        return False
+    text = fold(unit).replace("’", "'")
+    start = text.find(subject)
+    while start >= 0:
+        if _DEFINED.match(text, start + len(subject)):
+            return True
+        start = text.find(subject, start + 1)
+    return False

@@ -1,0 +1,1 @@
+"""The rankers, their fusion, and the learned re-ranker."""

@@ -1,0 +1,521 @@
+"""Learned stages: a passage re-ranker and an answer-unit selector, both LightGBM models.
+
+The hand-made stages stay: fusion gives the candidates and their ranks, the unit scorer gives
+each unit's word, n-gram and meaning evidence. The learned models weigh that evidence, with
+what the hand-made stages do not see (the document's title, how many of the candidates come
+from the same document, the answer's shape), as learned from span-located questions
+(``briefing-qa fit``: PIAF dev and the tuning part of the bundled set, cross-validated by
+document).
+
+A model file is JSON: the feature names, what it was fitted on, its cross-validated scores,
+LightGBM's own text model and the same trees as lists, which the server evaluates with NumPy
+(``TreeEnsemble``). Nothing is pickled.
+
+>>> model = LearnedModel.load(RERANKER_FILE, PASSAGE_FEATURES)   # doctest: +SKIP
+>>> model.features[:3], len(model.trees)                         # doctest: +SKIP
+(('fused', 'fused_rank', 'rr_words'), 200)
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.answer.confidence import logistic
+from qa.core.model import Kind, Passage
+from qa.core.text import fold, stem_set, token_sets, word_tokens
+from qa.index.indexing import LoadedIndex
+from qa.ingest.chunking import unit_text
+from qa.query import answer_types
+from qa.query.analysis import Query
+from qa.query.coverage import coverage, coverages
+from qa.retrieve.retrieval import max_per_chunk, unit_best_similarity
+from qa.settings import LEXICONS_DIR, MODELS_DIR
+
+log = logging.getLogger(__name__)
+
+RERANKER_FILE = MODELS_DIR / "reranker.json"
+UNIT_SELECTOR_FILE = MODELS_DIR / "unit-selector.json"
+
+QUESTION_KINDS = ("when", "how_many", "who", "where", "how", "why", "what", "which")
+RANKERS = ("words", "chargrams", "unit_words", "unit_chargrams", "dense", "units")
+PASSAGE_KINDS = ("paragraph", "list", "table", "faq")
+UNIT_KINDS = (Kind.SENTENCE, Kind.BULLET, Kind.TABLE_ROW, Kind.FAQ_QUESTION, Kind.FAQ_ANSWER)
+# Candidates whose own features are computed; the rest keep their fused order below them.
+RERANK_DEPTH = 30
+
+PASSAGE_FEATURES: tuple[str, ...] = (
+    "fused",
+    "fused_rank",
+    *(f"rr_{name}" for name in RANKERS),
+    "rankers",
+    "words",
+    "body_words",
+    "grams",
+    "title_words",
+    "heading_words",
+    "best_unit_bm25",
+    "best_unit_dense",
+    "doc_share",
+    "doc_candidates",
+    "doc_first_rank",
+    "typed",
+    "wants_type",
+    *(f"kind_{kind}" for kind in PASSAGE_KINDS),
+    "log_chars",
+    "position_in_doc",
+    "question_terms",
+    "english",
+    "bm25_words",
+    "bm25_grams",
+    "new_numbers",
+    "new_names",
+    *(f"asks_{kind}" for kind in QUESTION_KINDS),
+)
+UNIT_FEATURES: tuple[str, ...] = (
+    "hand_score",
+    "dense",
+    "words",
+    "grams",
+    "words_rank",
+    "dense_rank",
+    "words_gap",
+    "passage_position",
+    "passage_score",
+    "passage_gap",
+    "typed",
+    "wants_type",
+    "unit_position",
+    "first_unit",
+    "log_chars",
+    "opens_on_reference",
+    "previous_words",
+    "next_words",
+    "window_words",
+    "bigrams",
+    "bm25_words",
+    "bm25_grams",
+    "bm25_words_raw",
+    "new_numbers",
+    "new_names",
+    *(f"kind_{kind}" for kind in UNIT_KINDS),
+    *(f"asks_{kind}" for kind in QUESTION_KINDS),
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _interrogatives() -> dict[tuple[str, ...], str]:
+    """Interrogative phrase (folded words) -> the kind of question it opens (lexicons/fr/interrogatives.tsv)."""
+    table = {}
+    for line in (LEXICONS_DIR / "fr" / "interrogatives.tsv").read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            phrase, kind = line.split("\t")
+            table[tuple(phrase.replace("'", " ").split())] = kind
+    return table
+
+
+def question_kind(question: str) -> str | None:
+    """The kind of the question's first interrogative ("Le ministère emploie combien de personnes ?": how_many)."""
+    words = fold(question).replace("'", " ").replace("’", " ").replace("-", " ").split()
+    table = _interrogatives()
+    longest = max(len(phrase) for phrase in table)
+    for start in range(len(words)):
+        for size in range(min(longest, len(words) - start), 0, -1):
+            kind = table.get(tuple(words[start : start + size]))
+            if kind:
+                return kind
+    return None
+
+
+_NUMBER = re.compile(r"\d")
+
+
+def new_tokens(text: str, question_words: set[str]) -> tuple[int, int]:
+    """Numbers and capitalised words of a text that the question does not write: candidate answers."""
+    numbers, names = _numbers_and_names(text)
+    return (
+        sum(n for word, n in numbers.items() if word not in question_words),
+        sum(n for word, n in names.items() if word not in question_words),
+    )
+
+
+@functools.lru_cache(maxsize=8192)  # the same passages meet question after question
+def _numbers_and_names(text: str) -> tuple[dict[str, int], dict[str, int]]:
+    numbers: dict[str, int] = {}
+    names: dict[str, int] = {}
+    for position, raw in enumerate(re.findall(r"\w+", text)):
+        if _NUMBER.search(raw):
+            numbers[fold(raw)] = numbers.get(fold(raw), 0) + 1
+        elif raw[:1].isupper() and position > 0:
+            names[fold(raw)] = names.get(fold(raw), 0) + 1
+    return numbers, names
+
+
+def _bigrams(words: list[str]) -> set[tuple[str, str]]:
+    return set(itertools.pairwise(words))
+
+
+@functools.lru_cache(maxsize=8192)  # the same units meet question after question
+def _text_bigrams(text: str) -> frozenset[tuple[str, str]]:
+    return frozenset(_bigrams(word_tokens(text)))
+
+
+@dataclass(frozen=True)
+class TreeEnsemble:
+    """A LightGBM model's trees as flat arrays, evaluated with NumPy: the server never imports lightgbm.
+
+    (Importing it brings pandas, pyarrow, scikit-learn and their native pools into the process; under
+    32 web clients that alone made RSS creep by 30 MiB in 90 s.) Every split is LightGBM's numerical
+    ``value <= threshold`` (checked when fitted); node i of tree t: ``feature[t, i]`` (-1 for a leaf),
+    ``threshold``, ``left``, ``right``, and ``value`` for a leaf. Tested equal to LightGBM's predictions.
+    """
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    depth: int
+
+    @classmethod
+    def from_lists(cls, trees: list[dict[str, list[float]]]) -> TreeEnsemble:
+        width = max(len(t["feature"]) for t in trees)
+
+        def padded(key: str, dtype: Any, fill: float) -> np.ndarray:
+            return np.array([t[key] + [fill] * (width - len(t[key])) for t in trees], dtype=dtype)
+
+        return cls(
+            feature=padded("feature", np.int64, -1),
+            threshold=padded("threshold", np.float64, 0.0),
+            left=padded("left", np.int64, 0),
+            right=padded("right", np.int64, 0),
+            value=padded("value", np.float64, 0.0),
+            depth=int(max(t["depth"] for t in trees)),
+        )
+
+    def predict(self, matrix: np.ndarray) -> np.ndarray:
+        """The summed leaf values (LightGBM's raw score) of each row."""
+        rows = np.asarray(matrix, dtype=np.float64)
+        trees = np.arange(len(self.feature))[None, :]
+        node = np.zeros((len(rows), len(self.feature)), dtype=np.int64)
+        row_index = np.arange(len(rows))[:, None]
+        for _ in range(self.depth):
+            feature = self.feature[trees, node]
+            leaf = feature < 0
+            go_left = rows[row_index, np.where(leaf, 0, feature)] <= self.threshold[trees, node]
+            node = np.where(leaf, node, np.where(go_left, self.left[trees, node], self.right[trees, node]))
+        return self.value[trees, node].sum(axis=1)
+
+
+def trees_of(booster: Any) -> list[dict[str, Any]]:
+    """A trained LightGBM booster's trees as the lists TreeEnsemble reads (at fit time, where lightgbm is)."""
+    flat = []
+    for info in booster.dump_model()["tree_info"]:
+        tree: dict[str, Any] = {"feature": [], "threshold": [], "left": [], "right": [], "value": [], "depth": 0}
+
+        def add(node: dict[str, Any], depth: int, tree: dict[str, Any] = tree) -> int:
+            index = len(tree["feature"])
+            for key in ("feature", "threshold", "left", "right", "value"):
+                tree[key].append(0)
+            tree["depth"] = max(tree["depth"], depth)
+            if "split_index" not in node:
+                tree["feature"][index], tree["value"][index] = -1, float(node["leaf_value"])
+                return index
+            if node["decision_type"] != "<=" or node["missing_type"] not in ("None", "NaN"):
+                raise ValueError(f"unsupported split {node['decision_type']} / {node['missing_type']}")
+            tree["feature"][index], tree["threshold"][index] = int(node["split_feature"]), float(node["threshold"])
+            tree["left"][index] = add(node["left_child"], depth + 1)
+            tree["right"][index] = add(node["right_child"], depth + 1)
+            return index
+
+        add(info["tree_structure"], 0)
+        flat.append(tree)
+    return flat
+
+
+@dataclass(frozen=True)
+class LearnedModel:
+    """A fitted LightGBM model with the feature names it reads and where it came from.
+
+    The file keeps LightGBM's own text model (to reload it in LightGBM) and its trees as lists, which
+    the server evaluates with NumPy (TreeEnsemble).
+    """
+
+    name: str
+    features: tuple[str, ...]
+    model_text: str
+    trees: list[dict[str, Any]]
+    fitted_on: str = ""
+    cross_validated: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    ensemble: TreeEnsemble = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ensemble", TreeEnsemble.from_lists(self.trees))
+
+    @classmethod
+    def from_booster(cls, name: str, features: tuple[str, ...], booster: Any, **extra: Any) -> LearnedModel:
+        return cls(name, features, booster.model_to_string(), trees_of(booster), **extra)
+
+    def predict(self, matrix: np.ndarray) -> np.ndarray:
+        """Raw scores (log-odds for the unit selector, relevance for the re-ranker), one per row."""
+        if not len(matrix):
+            return np.zeros(0)
+        return self.ensemble.predict(matrix)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "name": self.name,
+            "features": list(self.features),
+            "fitted_on": self.fitted_on,
+            "cross_validated": self.cross_validated,
+            "params": self.params,
+            "trees": self.trees,
+            "model": self.model_text,
+        }
+        path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
+
+    @classmethod
+    def load(cls, path: Path, features: tuple[str, ...]) -> LearnedModel | None:
+        """The model in path, or None (with a warning) if it is missing or reads other features."""
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            log.warning("learned model %s not used: %s (run briefing-qa fit)", path.name, exc)
+            return None
+        if tuple(data.get("features", ())) != features or "trees" not in data:
+            log.warning("learned model %s not used: its features differ from this code's (run briefing-qa fit)", path)
+            return None
+        return cls(
+            name=data["name"],
+            features=features,
+            model_text=data["model"],
+            trees=data["trees"],
+            fitted_on=data.get("fitted_on", ""),
+            cross_validated=data.get("cross_validated", {}),
+            params=data.get("params", {}),
+        )
+
+
+@dataclass(frozen=True)
+class Models:
+    reranker: LearnedModel | None = None
+    unit_selector: LearnedModel | None = None
+
+    @classmethod
+    def load(cls) -> Models:
+        return cls(
+            LearnedModel.load(RERANKER_FILE, PASSAGE_FEATURES), LearnedModel.load(UNIT_SELECTOR_FILE, UNIT_FEATURES)
+        )
+
+
+def passage_features(
+    index: LoadedIndex,
+    query: Query,
+    query_vector: np.ndarray,
+    passages: list[Passage],
+    terms: dict[Any, float],
+    wanted: str | None,
+) -> np.ndarray:
+    """One row of PASSAGE_FEATURES per candidate passage (in the fused order)."""
+    n = len(passages)
+    if not n:
+        return np.zeros((0, len(PASSAGE_FEATURES)), dtype=np.float32)
+    query_grams = set(query.chargrams)
+    fused = np.array([p.score for p in passages], dtype=float)
+    docs = [p.chunk.doc for p in passages]
+    doc_mass: dict[str, float] = {}
+    doc_count: dict[str, int] = {}
+    doc_first: dict[str, int] = {}
+    for position, (doc, score) in enumerate(zip(docs, fused, strict=True), start=1):
+        doc_mass[doc] = doc_mass.get(doc, 0.0) + score
+        doc_count[doc] = doc_count.get(doc, 0) + 1
+        doc_first.setdefault(doc, position)
+    total_mass = float(fused.sum()) or 1.0
+    best_dense = unit_best_similarity(index, query_vector, np.array([p.chunk.id for p in passages]))
+    ids = np.array([p.chunk.id for p in passages])
+    bm25 = {
+        name: _relative(index.lexical.scores(name, tokens)[ids])
+        for name, tokens in (("words", query.words), ("chargrams", query.chargrams))
+    }
+    unit_bm25 = index.lexical.scores("unit_words", query.words)
+    best_unit_bm25 = _relative(max_per_chunk(unit_bm25, index)[ids])
+    asked = set(fold(query.text).replace("'", " ").split())
+    kind = question_kind(query.text)
+    chunks = [p.chunk for p in passages]
+    covered = {
+        name: _coverage_of_texts(terms, [of(c) for c in chunks])
+        for name, of in (
+            ("words", lambda c: c.index_text),
+            ("body_words", lambda c: c.text),
+            ("title_words", lambda c: index.titles.get(c.doc, "")),
+            ("heading_words", lambda c: c.section),
+        )
+    }
+    constant = {
+        "wants_type": float(bool(wanted)),
+        "question_terms": float(len(terms)),
+        "english": query.english,
+        **{f"asks_{name}": float(kind == name) for name in QUESTION_KINDS},
+    }
+    answers = [new_tokens(c.text, asked) for c in chunks]
+    columns: dict[str, Any] = {
+        **{name: np.full(n, value) for name, value in constant.items()},
+        "fused": fused,
+        "fused_rank": 1.0 / np.array([p.rank for p in passages], dtype=float),
+        **{
+            f"rr_{name}": np.array([1.0 / p.ranks[name] if name in p.ranks else 0.0 for p in passages])
+            for name in RANKERS
+        },
+        "rankers": np.array([sum(name in p.ranks for name in RANKERS) for p in passages], dtype=float),
+        **covered,
+        "grams": np.array(
+            [len(query_grams & token_sets(c.index_text)[1]) / len(query_grams) if query_grams else 0.0 for c in chunks]
+        ),
+        "best_unit_bm25": best_unit_bm25,
+        "best_unit_dense": np.array([best_dense.get(c.id, 0.0) for c in chunks]),
+        "doc_share": np.array([doc_mass[d] for d in docs]) / total_mass,
+        "doc_candidates": np.array([doc_count[d] for d in docs], dtype=float),
+        "doc_first_rank": 1.0 / np.array([doc_first[d] for d in docs], dtype=float),
+        "typed": np.array([float(bool(wanted) and answer_types.holds_new(wanted, c.text, query.text)) for c in chunks]),
+        **{f"kind_{name}": np.array([c.kind == name for c in chunks], dtype=float) for name in PASSAGE_KINDS},
+        "log_chars": np.log1p([len(c.text) for c in chunks]),
+        "position_in_doc": np.array([c.start / max(1, len(index.documents[c.doc])) for c in chunks]),
+        "bm25_words": bm25["words"],
+        "bm25_grams": bm25["chargrams"],
+        "new_numbers": np.log1p([numbers for numbers, _ in answers]),
+        "new_names": np.log1p([names for _, names in answers]),
+    }
+    return np.column_stack([columns[name] for name in PASSAGE_FEATURES]).astype(np.float32)
+
+
+def _coverage_of_texts(terms: dict[Any, float], texts: list[str]) -> list[float]:
+    """coverage of each text, computed once per distinct text (candidates share titles and headings)."""
+    distinct = list(dict.fromkeys(texts))
+    shares = dict(zip(distinct, coverages(terms, [stem_set(t) for t in distinct]), strict=True))
+    return [shares[t] for t in texts]
+
+
+def _relative(scores: np.ndarray) -> np.ndarray:
+    """Scores divided by their maximum (0 when none is positive): comparable across questions."""
+    top = float(scores.max()) if len(scores) else 0.0
+    return scores / top if top > 0 else np.zeros_like(scores)
+
+
+def _candidate_answers(text: str, asked: set[str]) -> dict[str, float]:
+    numbers, names = new_tokens(text, asked)
+    return {"new_numbers": math.log1p(numbers), "new_names": math.log1p(names)}
+
+
+def rerank(passages: list[Passage], raw: np.ndarray) -> list[Passage]:
+    """Passages in the order of the re-ranker's scores, renumbered; the score shown is its logistic.
+
+    Candidates past the scored ones (``len(raw)``) keep their fused order below them.
+    """
+    scored = len(raw)
+    order = sorted(range(scored), key=lambda i: (-raw[i], i))
+    shown = [logistic(raw[i]) for i in order]
+    floor = shown[-1] if shown else 1.0
+    ranked = [
+        replace(passages[i], score=score, rank=position)
+        for position, (i, score) in enumerate(zip(order, shown, strict=True), start=1)
+    ]
+    tail = [
+        replace(p, score=min(p.score, floor), rank=position)
+        for position, p in enumerate(passages[scored:], start=scored + 1)
+    ]
+    return [*ranked, *tail]
+
+
+def unit_features(
+    index: LoadedIndex, query: Query, scored: list[Any], terms: dict[Any, float], wanted: str | None
+) -> np.ndarray:
+    """One row of UNIT_FEATURES per scored unit (``answering.ScoredUnit``, in the scorer's order);
+    ``wanted``: the answer shape the question asks for (None: not looked for)."""
+    rows = np.zeros((len(scored), len(UNIT_FEATURES)), dtype=np.float32)
+    if not scored:
+        return rows
+    words = np.array([s.word_coverage for s in scored])
+    dense = np.array([s.dense for s in scored])
+    words_rank = np.argsort(np.argsort(-words, kind="stable"), kind="stable") + 1
+    dense_rank = np.argsort(np.argsort(-dense, kind="stable"), kind="stable") + 1
+    top_passage = max(s.passage.score for s in scored)
+    unit_rows = np.array(
+        [int(index.unit_offset[s.passage.chunk.id]) + s.passage.chunk.units.index(s.unit) for s in scored]
+    )
+    raw_words = index.lexical.scores("unit_words", query.words)[unit_rows]
+    bm25 = {
+        "words": _relative(raw_words),
+        "chargrams": _relative(index.lexical.scores("unit_chargrams", query.chargrams)[unit_rows]),
+    }
+    asked = set(fold(query.text).replace("'", " ").split())
+    question_bigrams = _bigrams(word_tokens(query.text))
+    kind = question_kind(query.text)
+    for row, item in enumerate(scored):
+        chunk = item.passage.chunk
+        text = index.documents[chunk.doc]
+        position = chunk.units.index(item.unit)
+        neighbours = [
+            coverage(terms, token_sets(unit_text(text, chunk.units[i]))[0]) if 0 <= i < len(chunk.units) else 0.0
+            for i in (position - 1, position + 1)
+        ]
+        body = text[item.unit.start : item.unit.end]
+        window = text[
+            chunk.units[max(0, position - 1)].start : chunk.units[min(len(chunk.units) - 1, position + 1)].end
+        ]
+        values = {
+            "hand_score": item.score,
+            "dense": item.dense,
+            "words": item.word_coverage,
+            "grams": item.gram_coverage,
+            "words_rank": 1.0 / words_rank[row],
+            "dense_rank": 1.0 / dense_rank[row],
+            "words_gap": float(words.max() - item.word_coverage),
+            "passage_position": float(item.passage.rank),
+            "passage_score": item.passage.score,
+            "passage_gap": top_passage - item.passage.score,
+            "typed": float(bool(wanted) and answer_types.holds_new(wanted, body, query.text)),
+            "wants_type": float(bool(wanted)),
+            "unit_position": position / max(1, len(chunk.units)),
+            "first_unit": float(position == 0),
+            "log_chars": math.log1p(len(body)),
+            "opens_on_reference": float(item.opens_on_reference),
+            "previous_words": neighbours[0],
+            "next_words": neighbours[1],
+            "window_words": coverage(terms, stem_set(window)),
+            "bigrams": len(question_bigrams & _text_bigrams(body)) / len(question_bigrams) if question_bigrams else 0.0,
+            "bm25_words": bm25["words"][row],
+            "bm25_grams": bm25["chargrams"][row],
+            "bm25_words_raw": raw_words[row],
+            **_candidate_answers(body, asked),
+            **{f"kind_{name}": float(item.unit.kind == name) for name in UNIT_KINDS},
+            **{f"asks_{name}": float(kind == name) for name in QUESTION_KINDS},
+        }
+        rows[row] = [values[name] for name in UNIT_FEATURES]
+    return rows
+
+
+def rerank_passages(
+    index: LoadedIndex,
+    query: Query,
+    query_vector: np.ndarray,
+    passages: list[Passage],
+    terms: dict[Any, float],
+    reranker: LearnedModel,
+    wanted: str | None,
+) -> list[Passage]:
+    """The fused candidates re-ordered by the learned re-ranker (the first RERANK_DEPTH of them);
+    ``wanted``: the answer shape the question asks for (None: not looked for)."""
+    depth = min(RERANK_DEPTH, len(passages))
+    raw = reranker.predict(passage_features(index, query, query_vector, passages[:depth], terms, wanted))
+    return rerank(passages, raw)
