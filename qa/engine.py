@@ -16,20 +16,19 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from qa.answer.confidence import Calibration
-from qa.answer.extraction import extract_answer, term_weights
+from qa.answer.extraction import AnswerFirst, ExtractAnswer, ScoreUnits, SelectUnits
 from qa.core.model import Extract, Passage, Reply
-from qa.encode.embedding import Encoder, encoder_for
+from qa.core.pipeline import Pipeline, Work
+from qa.encode.embedding import EncodeQuestion, Encoder, encoder_for
 from qa.index import indexing
 from qa.index.indexing import LoadedIndex
-from qa.query import answer_types
-from qa.query.analysis import analyze, clean
-from qa.query.followup import contextualize
-from qa.retrieve.learned import Models, rerank_passages
-from qa.retrieve.retrieval import retrieve
+from qa.query.analysis import AnalyzeQuestion, clean
+from qa.retrieve.learned import LearnedRerank, Models
+from qa.retrieve.retrieval import DemoteMissingNames, Fuse, KeepCandidates, Rank
 from qa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,24 +38,25 @@ ENGINE_THREADS = "briefing-qa-engine"  # the name prefix of the threads that com
 RETRY_FAILED_BUILD_S = 300
 
 
-@dataclass(frozen=True)
-class Pipeline:
-    """Switches for each stage, so the benchmark can measure what every stage adds."""
-
-    weights: tuple[tuple[str, float], ...] | None = None  # None: the settings' fusion weights
-    correct_spelling: bool = True
-    expand_aliases: bool = True
-    translate_english: bool = True
-    expand_synonyms: bool = True
-    match_names: bool = True
-    unit_scoring: bool = True
-    answer_types: bool = True
-    answer_first: bool = True
-    learned_reranker: bool = True
-    learned_unit_selector: bool = True
-
-
-FULL_PIPELINE = Pipeline()
+def default_pipeline(
+    settings: Settings, encoder: Encoder, models: Models, calibration: Calibration
+) -> Pipeline:
+    """The engine's stages, in order; a learned stage whose model file is missing is left out."""
+    stages: list[Any] = [
+        AnalyzeQuestion(),
+        EncodeQuestion(encoder),
+        Rank(settings.fusion_weights),
+        Fuse(settings.rrf_k),
+        DemoteMissingNames(),
+        KeepCandidates(),
+    ]
+    if models.reranker is not None:
+        stages.append(LearnedRerank(models.reranker))
+    stages.append(ScoreUnits())
+    if models.unit_selector is not None:
+        stages.append(SelectUnits(models.unit_selector))
+    stages += [ExtractAnswer(calibration, settings.max_extracts), AnswerFirst()]
+    return Pipeline(tuple(stages))
 
 
 class QuestionError(ValueError):
@@ -83,6 +83,7 @@ class Engine:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix=ENGINE_THREADS)
         self.calibration = Calibration.load()
         self.models = Models.load()
+        self.pipeline = default_pipeline(settings, self.encoder, self.models, self.calibration)
 
     def refresh(self) -> bool:
         """Swap in a fresh index if the corpus changed or another process built one; True if swapped.
@@ -142,8 +143,10 @@ class Engine:
         question: str,
         k: int | None = None,
         previous: str | None = None,
-        pipeline: Pipeline = FULL_PIPELINE,
+        pipeline: Pipeline | None = None,
     ) -> Reply:
+        """The reply to one question (``previous``: the question before it, for follow-ups);
+        ``pipeline``: other stages than the engine's (the benchmark's ablations)."""
         k = self.settings.top_k if k is None else k
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
             raise QuestionError(f"k must be a whole number from 1 to {MAX_K}")
@@ -159,7 +162,7 @@ class Engine:
         return self._pool.submit(self._compute, question, text, truncated, k, previous, pipeline).result()
 
     def _compute(
-        self, question: str, text: str, truncated: bool, k: int, previous: str | None, pipeline: Pipeline
+        self, question: str, text: str, truncated: bool, k: int, previous: str | None, pipeline: Pipeline | None
     ) -> Reply:
         with self._computing:
             with self._in_flight_lock:
@@ -171,105 +174,43 @@ class Engine:
                     self._in_flight -= 1
 
     def _answer(
-        self, question: str, text: str, truncated: bool, k: int, previous: str | None, pipeline: Pipeline
+        self, question: str, text: str, truncated: bool, k: int, previous: str | None, pipeline: Pipeline | None
     ) -> Reply:
         started = time.perf_counter()
-        index = self.index  # one snapshot per question: a reload may swap self.index meanwhile
-        context = contextualize(text, clean(previous)[0] if isinstance(previous, str) else None) or ""
-        weights = dict(pipeline.weights if pipeline.weights is not None else self.settings.fusion_weights)
-
-        switches = (
-            pipeline.correct_spelling,
-            pipeline.expand_aliases,
-            pipeline.translate_english,
-            pipeline.expand_synonyms,
+        work = Work(
+            index=self.index,  # one snapshot per question: a reload may swap self.index meanwhile
+            text=text,
+            previous=clean(previous)[0] if isinstance(previous, str) else None,
+            truncated=truncated,
+            k=k,
+            depth=max(k, self.settings.candidates),
+            all_threads=self._in_flight == 1,
         )
-        query = analyze(text, index.lexical, *switches)
-        variants = [query]
-        if context:
-            variants.append(analyze(f"{context} {text}", index.lexical, *switches))
-        analyzed = time.perf_counter()
-        vectors = self.encoder.encode([v.text for v in variants], all_threads=self._in_flight == 1)
-        encoded = time.perf_counter()
-        # With a follow-up, meaning comes from the whole exchange; the words asked now pick the extract.
-        query_vector = vectors[-1]
-        stages: dict[str, float] = {}
-        passages = retrieve(
-            index,
-            list(zip(variants, vectors, strict=True)),
-            weights,
-            self.settings.rrf_k,
-            max(k, self.settings.candidates),
-            timings=stages,
-            match_names=pipeline.match_names,
-        )
-        fused_at = time.perf_counter()
-        terms = term_weights(query, index)  # computed once: the re-ranker, the scorer and the features use it
-        if self.models.reranker is not None and pipeline.learned_reranker:
-            wanted = answer_types.expected(query.text) if pipeline.answer_types else None
-            passages = rerank_passages(index, query, query_vector, passages, terms, self.models.reranker, wanted)
-        retrieved = time.perf_counter()
-        stages["fuse"] += retrieved - fused_at  # fusion and the learned re-ranking: one stage of the reply
+        (pipeline or self.pipeline).run(work)
+        work.timings["total"] = time.perf_counter() - started
+        return self._reply(question, work)
 
-        answer = extract_answer(
-            index,
-            query,
-            query_vector,
-            passages,
-            self.calibration,
-            self.settings.max_extracts,
-            unit_scoring=pipeline.unit_scoring,
-            answer_types=pipeline.answer_types,
-            selector=self.models.unit_selector if pipeline.learned_unit_selector else None,
-            weights=terms,
-        )
-        extracted = time.perf_counter()
-        timings = {
-            "analyze": analyzed - started,
-            "encode": encoded - analyzed,
-            "rank": stages["rank"],
-            "fuse": stages["fuse"],
-            "extract": extracted - retrieved,
-            "total": extracted - started,
-        }
-
-        answered = bool(answer.extracts) and answer.confidence >= self.settings.abstain_below
-        extracts = answer.extracts
+    def _reply(self, question: str, work: Work) -> Reply:
+        """The reply of a question's finished work: the extracts if the confidence clears the threshold."""
+        index, answer = work.index, work.answer
+        extracts = answer.extracts if answer is not None else ()
+        confidence = answer.confidence if answer is not None else 0.0
+        answered = bool(extracts) and confidence >= self.settings.abstain_below
         # The passages are ranked the same whether or not the confidence clears the threshold: a
         # reader told the briefing may not answer still sees the closest passage first.
-        if pipeline.answer_first and extracts:
-            passages, extracts = answer_first(passages, extracts)
-        passages = [replace(p, line=index.line_of(p.chunk.doc, p.chunk.start)) for p in passages[:k]]
+        passages = [replace(p, line=index.line_of(p.chunk.doc, p.chunk.start)) for p in work.passages[: work.k]]
         extracts = tuple(replace(e, line=index.line_of(e.doc, e.start)) for e in extracts)
-        notices = []
-        if truncated:
-            notices.append(f"question shortened to its first {len(query.text)} characters")
+        notice = f"question shortened to its first {len(work.query.text)} characters" if work.truncated else ""
         return Reply(
-            question=question if isinstance(question, str) else str(question),
+            question=question,
             answered=answered,
             answer=extracts if answered else (),
-            confidence=round(answer.confidence, 4),
+            confidence=round(confidence, 4),
             passages=tuple(passages),
-            timings_ms={stage: round(seconds * 1000, 3) for stage, seconds in timings.items()},
-            notice="; ".join(notices),
-            interpreted_as=variants[-1].text if context else "",
+            timings_ms={stage: round(seconds * 1000, 3) for stage, seconds in work.timings.items()},
+            notice=notice,
+            interpreted_as=work.variants[-1].text if len(work.variants) > 1 else "",
         )
-
-
-def answer_first(passages: list[Passage], extracts: tuple[Extract, ...]) -> tuple[list[Passage], tuple[Extract, ...]]:
-    """Put the passage the best extract is quoted from first, and renumber the citations.
-
-    Extraction weighs every unit of the top passages against the question; when the best one
-    lies in the second or third passage, that passage answers better than the first, so [1]
-    is always the passage the answer comes from.
-    """
-    source = extracts[0].passage
-    if source == 1:
-        return passages, extracts
-    order = [passages[source - 1], *(p for p in passages if p.rank != source)]
-    new_rank = {p.rank: position for position, p in enumerate(order, start=1)}
-    reordered = [replace(p, rank=new_rank[p.rank]) for p in order]
-    return reordered, tuple(replace(e, passage=new_rank[e.passage]) for e in extracts)
 
 
 def extract_to_json(extract: Extract) -> dict[str, Any]:

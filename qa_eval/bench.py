@@ -18,7 +18,11 @@ from typing import Any
 
 from tqdm import tqdm
 
-from qa.engine import FULL_PIPELINE, Engine, Pipeline, reply_to_json
+from qa.answer.extraction import LeadUnit
+from qa.core.pipeline import Pipeline
+from qa.engine import Engine, reply_to_json
+from qa.query.analysis import ALIASES, ANSWER_TYPES, ENGLISH, SPELLING, SYNONYMS
+from qa.retrieve.retrieval import Rank
 from qa.settings import Settings
 from qa_eval import metrics
 from qa_eval.questions import BenchQuestion, load_questions
@@ -32,34 +36,39 @@ class System:
     pipeline: Pipeline
 
 
-def systems(settings: Settings) -> list[System]:
-    """The full pipeline, single rankers, and the full pipeline without each stage."""
-    weights = dict(settings.fusion_weights)
+# Each ablation row: the engine's pipeline without one stage, or one part of a stage.
+ABLATIONS = (
+    ("words", "- BM25 stems"),
+    ("chargrams", "- BM25 char n-grams"),
+    ("unit_words", "- BM25 stems on units"),
+    ("unit_chargrams", "- BM25 char n-grams on units"),
+    ("dense", "- dense chunks"),
+    ("units", "- dense units"),
+    (SPELLING, "- spelling correction"),
+    (ALIASES, "- entity aliases"),
+    (ENGLISH, "- English glossary"),
+    (SYNONYMS, "- French synonyms"),
+    ("question_names", "- question names required"),
+    ("answer_first", "- answer-first passage order"),
+    (ANSWER_TYPES, "- answer types (Où, Quand, Qui...)"),
+    ("reranker", "- learned re-ranker (fused order)"),
+    ("unit_selector", "- learned unit selector (hand-made unit score)"),
+)
 
-    def without(name: str) -> tuple[tuple[str, float], ...]:
-        return tuple((k, w) for k, w in weights.items() if k != name)
 
-    return [
-        System("full", FULL_PIPELINE),
-        System("dense only (MiniLM chunks)", Pipeline(weights=(("dense", 1.0),))),
-        System("lexical only (BM25 stems)", Pipeline(weights=(("words", 1.0),))),
-        System("- BM25 stems", Pipeline(weights=without("words"))),
-        System("- BM25 char n-grams", Pipeline(weights=without("chargrams"))),
-        System("- BM25 stems on units", Pipeline(weights=without("unit_words"))),
-        System("- BM25 char n-grams on units", Pipeline(weights=without("unit_chargrams"))),
-        System("- dense chunks", Pipeline(weights=without("dense"))),
-        System("- dense units", Pipeline(weights=without("units"))),
-        System("- spelling correction", Pipeline(correct_spelling=False)),
-        System("- entity aliases", Pipeline(expand_aliases=False)),
-        System("- English glossary", Pipeline(translate_english=False)),
-        System("- French synonyms", Pipeline(expand_synonyms=False)),
-        System("- question names required", Pipeline(match_names=False)),
-        System("- answer-first passage order", Pipeline(answer_first=False)),
-        System("- answer types (Où, Quand, Qui...)", Pipeline(answer_types=False)),
-        System("- learned re-ranker (fused order)", Pipeline(learned_reranker=False)),
-        System("- learned unit selector (hand-made unit score)", Pipeline(learned_unit_selector=False)),
-        System("- unit extraction (lead unit)", Pipeline(unit_scoring=False)),
+def systems(full: Pipeline) -> list[System]:
+    """The full pipeline, single rankers, the full pipeline without each stage, and a lead-unit baseline."""
+    rows = [
+        System("full", full),
+        System("dense only (MiniLM chunks)", full.replace("ranking", Rank((("dense", 1.0),)))),
+        System("lexical only (BM25 stems)", full.replace("ranking", Rank((("words", 1.0),)))),
     ]
+    present = full.names()
+    rows += [System(label, full.without(name)) for name, label in ABLATIONS if name in present]
+    # The answer without unit selection: the top passage's first unit, whatever the question.
+    lead = full.insert_before("extraction", LeadUnit())
+    rows.append(System("- unit extraction (lead unit)", lead))
+    return rows
 
 
 def answer_all(
@@ -78,7 +87,7 @@ def answer_all(
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     engine = Engine(settings)
     questions = load_questions(args.questions, engine.index.documents)
-    chosen = systems(settings)[:1] if args.no_ablations else systems(settings)
+    chosen = systems(engine.pipeline)[:1] if args.no_ablations else systems(engine.pipeline)
     engine.ask(questions[0].question)  # warm-up: first call pays lazy initialisation
 
     results: dict[str, dict[str, Any]] = {}
@@ -88,7 +97,7 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
         for system in chosen:
             replies, latencies = answer_all(engine, questions, system.pipeline, progress)
             results[system.name] = metrics.score(questions, replies, latencies)
-            if system.pipeline is FULL_PIPELINE:
+            if system.pipeline is engine.pipeline:
                 full_replies, full_latencies = replies, latencies
 
     report = {

@@ -35,12 +35,12 @@ from tqdm import tqdm
 
 from qa.answer import confidence
 from qa.answer.confidence import Calibration
-from qa.answer.extraction import extract_answer, term_weights
+from qa.answer.extraction import answer_first, answer_from, extracts_for, score_units, select_units
 from qa.core.model import Passage
+from qa.core.pipeline import Pipeline, Work
 from qa.encode.embedding import Encoder, encoder_for
-from qa.engine import Engine, answer_first, extract_to_json, passage_to_json
-from qa.query import answer_types
-from qa.query.analysis import analyze
+from qa.engine import Engine, extract_to_json, passage_to_json
+from qa.query.analysis import clean
 from qa.retrieve.learned import (
     PASSAGE_FEATURES,
     RERANK_DEPTH,
@@ -52,7 +52,6 @@ from qa.retrieve.learned import (
     rerank,
     unit_features,
 )
-from qa.retrieve.retrieval import retrieve
 from qa.settings import Settings
 from qa_eval import metrics
 from qa_eval.questions import BenchQuestion, load_questions
@@ -103,9 +102,7 @@ class Row:
     group: str  # the document it is about: its fold
     question: BenchQuestion
     engine: Engine
-    query: Any = None
-    vector: np.ndarray | None = None
-    terms: dict[Any, float] = field(default_factory=dict)
+    work: Work | None = None  # the question through the engine's fixed (unlearned) retrieval stages
     fused: list[Passage] = field(default_factory=list)
     passage_matrix: np.ndarray | None = None
     passage_labels: np.ndarray | None = None
@@ -168,20 +165,24 @@ def gather_rows(settings: Settings, piaf_questions: Path, piaf_corpus: Path, tun
     return rows
 
 
+def _fixed_stages(pipeline: Pipeline) -> Pipeline:
+    """The engine's stages up to the units, without the learned ones (refitted here)."""
+    for learned in ("reranker", "unit_selector"):
+        if learned in pipeline.names():
+            pipeline = pipeline.without(learned)
+    return pipeline.until("unit_scoring")
+
+
 def _retrieve(row: Row) -> None:
-    engine, index, settings = row.engine, row.engine.index, row.engine.settings
-    row.query = analyze(row.question.question, index.lexical)
-    row.vector = engine.encoder.encode([row.query.text])[0]
-    fused = retrieve(
-        index, [(row.query, row.vector)], dict(settings.fusion_weights), settings.rrf_k, settings.candidates
-    )
-    row.terms = term_weights(row.query, index)
-    row.fused = fused
-    depth = min(RERANK_DEPTH, len(fused))
-    wanted = answer_types.expected(row.query.text)
-    row.passage_matrix = passage_features(index, row.query, row.vector, fused[:depth], row.terms, wanted)
+    engine, index = row.engine, row.engine.index
+    text, truncated = clean(row.question.question)
+    work = Work(index, text, None, truncated, k=10, depth=engine.settings.candidates, all_threads=True)
+    _fixed_stages(engine.pipeline).run(work)
+    row.work, row.fused = work, work.passages
+    depth = min(RERANK_DEPTH, len(row.fused))
+    row.passage_matrix = passage_features(index, work.query, work.query_vector, row.fused[:depth])
     row.passage_labels = np.array(
-        [row.answerable and metrics.is_relevant(_span_of(p), row.question.spans) for p in fused[:depth]], dtype=int
+        [row.answerable and metrics.is_relevant(_span_of(p), row.question.spans) for p in row.fused[:depth]], dtype=int
     )
 
 
@@ -241,11 +242,10 @@ def _apply_reranker(rows: list[Row], model: LearnedModel | None) -> None:
 
 
 def _unit_rows(row: Row) -> None:
-    from qa.answer.extraction import extracts_for, score_units
-
-    index = row.engine.index
-    scored = score_units(index, row.query, row.vector, row.reranked, row.terms, True)
-    row.unit_matrix = unit_features(index, row.query, scored, row.terms, answer_types.expected(row.query.text))
+    index, work = row.engine.index, row.work
+    assert work is not None
+    scored = score_units(index, work.query, work.query_vector, row.reranked)
+    row.unit_matrix = unit_features(index, work.query, scored)
     row.unit_labels = np.array(
         [
             row.answerable
@@ -259,16 +259,12 @@ def _unit_rows(row: Row) -> None:
 def _apply_units(rows: list[Row], model: LearnedModel | None, max_extracts: int) -> None:
     placeholder = Calibration.load()  # the confidence is refitted below: only the features matter here
     for row in rows:
-        row.answer = extract_answer(
-            row.engine.index,
-            row.query,
-            row.vector,
-            row.reranked,
-            placeholder,
-            max_extracts,
-            selector=model,
-            weights=row.terms,
-        )
+        index, work = row.engine.index, row.work
+        assert work is not None
+        scored = score_units(index, work.query, work.query_vector, row.reranked)
+        if model is not None and scored:
+            scored = select_units(index, work.query, scored, model)
+        row.answer = answer_from(index, work.query, row.reranked, scored, placeholder, max_extracts)
 
 
 def cross_validate(rows: list[Row], settings: Settings) -> dict[str, Any]:

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from qa.engine import Engine, Pipeline
+from qa.engine import Engine
 from qa.query.answer_types import DEFINITION, DURATION, NUMBER, PERSON, PLACE, REASON, TIME, expected, holds_new
 
 
@@ -68,7 +66,7 @@ def test_answer_types_pick_the_place_for_a_where_question(engine: Engine) -> Non
     question = "Dans quel comté se trouve Chevening House ?"
     assert "dans le Kent" in engine.ask(question).answer[0].text
     # The hand-made unit score alone (the learned selector also reads the answer shape, as a feature):
-    hand = Pipeline(learned_unit_selector=False)
+    hand = engine.pipeline.without("unit_selector")
     with_types = engine.ask(question, pipeline=hand).answer[0].text
-    without = engine.ask(question, pipeline=replace(hand, answer_types=False)).answer[0].text
+    without = engine.ask(question, pipeline=hand.without("answer_types")).answer[0].text
     assert "dans le Kent" in with_types and "dans le Kent" not in without

@@ -8,7 +8,7 @@ import pytest
 
 from qa.answer import extraction as answering
 from qa.core.text import fold
-from qa.engine import Engine, Pipeline, QuestionError, reply_to_json
+from qa.engine import Engine, QuestionError, reply_to_json
 from qa.retrieve.retrieval import MISSING_NAME_FACTOR
 
 from .conftest import bundled_questions
@@ -162,8 +162,8 @@ def test_passages_naming_the_question_s_rare_name_come_before_those_that_do_not(
     bullet = "L’Élysée soutient la nécessité"
     assert any(bullet in p.chunk.text for p in engine.ask(question).passages[:3])
     # On the fused order, the passages naming no "Élysée" are scaled down by the stage, the others kept.
-    with_names = engine.ask(question, k=20, pipeline=Pipeline(learned_reranker=False))
-    without = engine.ask(question, k=20, pipeline=Pipeline(learned_reranker=False, match_names=False))
+    with_names = engine.ask(question, k=20, pipeline=engine.pipeline.without("reranker"))
+    without = engine.ask(question, k=20, pipeline=engine.pipeline.without("reranker").without("question_names"))
     before = {p.chunk.id: p.score for p in without.passages}
     compared = [(p, before[p.chunk.id]) for p in with_names.passages if p.chunk.id in before]
     assert len(compared) >= 10

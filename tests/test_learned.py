@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from qa.core.model import Chunk, Passage
-from qa.engine import Engine, Pipeline
+from qa.engine import Engine
+from qa.query.answer_types import question_kind
 from qa.retrieve.learned import (
     PASSAGE_FEATURES,
     RERANKER_FILE,
@@ -22,7 +23,6 @@ from qa.retrieve.learned import (
     UNIT_SELECTOR_FILE,
     LearnedModel,
     new_tokens,
-    question_kind,
     rerank,
 )
 from qa.settings import Settings
@@ -134,8 +134,8 @@ def test_engine_uses_the_learned_stages_and_each_can_be_removed(engine: Engine) 
     assert engine.models.reranker is not None and engine.models.unit_selector is not None
     question = "Combien de temps dure la rencontre ?"
     full = engine.ask(question, k=10)
-    fused = engine.ask(question, k=10, pipeline=Pipeline(learned_reranker=False))
-    hand = engine.ask(question, k=10, pipeline=Pipeline(learned_unit_selector=False))
+    fused = engine.ask(question, k=10, pipeline=engine.pipeline.without("reranker"))
+    hand = engine.ask(question, k=10, pipeline=engine.pipeline.without("unit_selector"))
     assert [p.score for p in full.passages] != [p.score for p in fused.passages]
     assert full.confidence != hand.confidence or full.answer != hand.answer
     text = engine.index.documents

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from qa.answer.extraction import term_weights
 from qa.core.text import fold
 from qa.engine import Engine
-from qa.query.analysis import analyze
+from qa.query.analysis import ALIASES, ANALYSIS_PARTS, ENGLISH, SYNONYMS, analyze
 from qa.query.coverage import coverage, covers
+
+
+def _without(part: str) -> tuple[str, ...]:
+    return tuple(p for p in ANALYSIS_PARTS if p != part)
 
 
 def test_typos_are_corrected_and_their_misspelling_leaves_the_term_weights(engine: Engine) -> None:
@@ -12,14 +15,14 @@ def test_typos_are_corrected_and_their_misspelling_leaves_the_term_weights(engin
     assert query.corrections == {"chevenning": "chevening", "hose": "house"}
     assert query.respelled == ["chevenning", "hose"]
     # No unit could contain the misspelling: weighing it would cap every unit's word coverage.
-    assert set(term_weights(query, engine.index)) == {(("trouv",),), (("chevening",),), (("hous",),)}
+    assert set(query.terms) == {(("trouv",),), (("chevening",),), (("hous",),)}
 
 
 def test_an_alias_stands_for_the_spelling_the_corpus_lacks(engine: Engine) -> None:
     query = analyze("What is NATO's role?", engine.index.lexical)
     assert "otan" in query.words
     assert "nato" in query.respelled and "nato" not in query.unknown
-    nato = next(term for term in term_weights(query, engine.index) if ("otan",) in term)
+    nato = next(term for term in query.terms if ("otan",) in term)
     assert ("alliance", "atlantique") in [tuple(fold(w) for w in a) for a in nato] or ("allianc", "atlant") in nato
     assert covers(nato, {"otan"}) and not covers(nato, {"allianc"})  # a phrase covers only whole
 
@@ -30,9 +33,9 @@ def test_english_words_are_searched_as_their_french_in_the_corpus(engine: Engine
     assert {"reunion", "rencontre"} <= set(query.corrections["meeting"].split())
     assert "reunion" in query.words
     # One of the French words covers the English one: a unit need not contain every translation.
-    meeting = next(term for term in term_weights(query, engine.index) if ("reunion",) in term)
+    meeting = next(term for term in query.terms if ("reunion",) in term)
     assert coverage({meeting: 1.0}, {"reunion"}) == coverage({meeting: 1.0}, {"rencontr"}) == 1.0
-    untranslated = analyze("Where is the meeting held?", engine.index.lexical, translate=False)
+    untranslated = analyze("Where is the meeting held?", engine.index.lexical, _without(ENGLISH))
     assert "reunion" not in untranslated.words and "meeting" in untranslated.unknown
 
 
@@ -46,7 +49,7 @@ def test_unknown_words_outside_the_glossary_stay_unknown(engine: Engine) -> None
 def test_words_that_only_frame_the_question_are_neither_searched_nor_unknown(engine: Engine) -> None:
     query = analyze("Que signifie TAC ?", engine.index.lexical)
     assert query.frame_words == ["signifie"] and query.unknown == []
-    assert set(term_weights(query, engine.index)) == {(("tac",),)}
+    assert set(query.terms) == {(("tac",),)}
     assert analyze("À quoi sert l’OTAN dans tout ça ?", engine.index.lexical).frame_words == ["sert"]
     # A topic word the corpus lacks is still unknown: that is what out-of-scope questions look like.
     assert analyze("Que signifie Bundestag ?", engine.index.lexical).unknown == ["bundestag"]
@@ -56,17 +59,17 @@ def test_a_capital_standing_for_its_country_also_searches_the_country(engine: En
     words = analyze("Moscou participe-t-elle aux pourparlers de paix ?", engine.index.lexical).words
     assert "russ" in words
     assert "moscou" not in analyze("La Russie participe-t-elle aux pourparlers ?", engine.index.lexical).words
-    assert "russ" not in analyze("Moscou ?", engine.index.lexical, expand_aliases=False).words
+    assert "russ" not in analyze("Moscou ?", engine.index.lexical, _without(ALIASES)).words
 
 
 def test_a_word_the_corpus_has_is_also_covered_by_its_synonyms_at_its_own_weight(engine: Engine) -> None:
     query = analyze("Où se tient la réunion ?", engine.index.lexical)
     assert "rencontr" in query.synonyms["reunion"]
-    weights = term_weights(query, engine.index)
+    weights = query.terms
     meeting = next(term for term in weights if term[0] == ("reunion",))
     assert covers(meeting, {"rencontr"}) and covers(meeting, {"reunion"})
     assert weights[meeting] == engine.index.lexical.idf("words", "reunion")  # not the rarer synonym's
-    assert analyze("Où se tient la réunion ?", engine.index.lexical, expand_synonyms=False).synonyms == {}
+    assert analyze("Où se tient la réunion ?", engine.index.lexical, _without(SYNONYMS)).synonyms == {}
 
 
 def test_a_french_word_the_corpus_lacks_is_searched_as_its_synonyms(engine: Engine) -> None:

@@ -8,6 +8,7 @@ so ``gradio_client.Client(url).predict(question, api_name="/ask")`` gets exactly
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -47,18 +48,27 @@ def faq_questions(engine: Engine, limit: int = 12) -> list[str]:
     return found
 
 
-def build_ui(engine: Engine) -> gr.Blocks:
-    first_doc = next(iter(engine.index.documents))
+class Handlers:
+    """What the page's events do: ask the engine, show its reply, show a cited passage, start over, relabel."""
 
-    def ask(question: str, conversation: dict[str, Any]) -> dict[str, Any]:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.first_doc = next(iter(engine.index.documents))
+
+    def ask(self, question: str, conversation: dict[str, Any]) -> dict[str, Any]:
         try:
-            reply = engine.ask(question, previous=(conversation or {}).get("previous"))
+            reply = self.engine.ask(question, previous=(conversation or {}).get("previous"))
         except QuestionError as exc:
             raise gr.Error(str(exc)) from None
         return reply_to_json(reply)
 
     def show(
-        question: str, reply: dict[str, Any], history: list[dict[str, Any]], conversation: dict[str, Any], language: str
+        self,
+        question: str,
+        reply: dict[str, Any],
+        history: list[dict[str, Any]],
+        conversation: dict[str, Any],
+        language: str,
     ) -> tuple[Any, ...]:
         lang = LANGUAGES.get(language, "fr")
         # The reader's own text is shown literally: no markup, links or images from it.
@@ -73,25 +83,22 @@ def build_ui(engine: Engine) -> gr.Blocks:
         conversation = {"previous": question, "passages": passages}
         choices = [(source_label(p, lang), str(p["rank"])) for p in reply["passages"]]
         cited = str(reply["answer"][0]["passage"]) if reply["answered"] else (choices[0][1] if choices else None)
-        return (
-            history,
-            conversation,
-            gr.update(choices=choices, value=cited),
-            _briefing_for(conversation, cited),
-            "",
-        )
+        shown = self.briefing_for(conversation, cited)
+        return history, conversation, gr.update(choices=choices, value=cited), shown, ""
 
-    def _briefing_for(conversation: dict[str, Any], rank: str | None) -> str:
+    def briefing_for(self, conversation: dict[str, Any], rank: str | None) -> str:
+        documents = self.engine.index.documents
         passage = next((p for p in conversation.get("passages", []) if str(p["rank"]) == rank), None)
         if passage is None:
-            return briefing_html(engine.index.documents[first_doc], None, first_doc)
-        text = engine.index.documents[passage["doc"]]
+            return briefing_html(documents[self.first_doc], None, self.first_doc)
+        text = documents[passage["doc"]]
         return briefing_html(text, (passage["start"], passage["end"]), passage["doc"], passage.get("extracts"))
 
-    def start_over() -> tuple[Any, ...]:
-        return [], {"previous": None, "passages": []}, gr.update(choices=[], value=None), _briefing_for({}, None), ""
+    def start_over(self) -> tuple[Any, ...]:
+        empty = {"previous": None, "passages": []}
+        return [], empty, gr.update(choices=[], value=None), self.briefing_for({}, None), ""
 
-    def relabel(language: str) -> tuple[Any, ...]:
+    def relabel(self, language: str) -> tuple[Any, ...]:
         lang = LANGUAGES.get(language, "fr")
         return (
             f"## {t(lang, 'title')}\n{t(lang, 'intro')}",
@@ -103,79 +110,114 @@ def build_ui(engine: Engine) -> gr.Blocks:
             gr.update(label=t(lang, "examples")),
         )
 
-    with gr.Blocks(title="briefing-qa") as demo:
-        conversation = gr.State({"previous": None, "passages": []})
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=300):
-                heading = gr.Markdown(f"## {t('fr', 'title')}\n{t('fr', 'intro')}")
-                chatbot = gr.Chatbot(
-                    elem_id="chat",
-                    height=460,
-                    buttons=["copy", "copy_all"],
-                    show_label=False,
-                    layout="panel",
-                    sanitize_html=True,
-                    feedback_options=None,
-                )
-                with gr.Row():
-                    question = gr.Textbox(
-                        label=t("fr", "question"),
-                        placeholder=t("fr", "placeholder"),
-                        elem_id="question",
-                        lines=1,
-                        max_lines=4,
-                        scale=5,
-                        autofocus=True,
-                        submit_btn=False,
-                    )
-                    send = gr.Button(t("fr", "send"), variant="primary", elem_id="send", scale=1, min_width=100)
-                new = gr.Button(t("fr", "new"), variant="secondary", size="sm", elem_id="new-conversation")
-                examples = gr.Dataset(
-                    components=[gr.Textbox(visible=False)],
-                    samples=[[q] for q in faq_questions(engine)],
-                    label=t("fr", "examples"),
-                    elem_id="examples",
-                    type="values",
-                )
-                reply_json = gr.JSON(visible=False)
-            with gr.Column(scale=2, min_width=300):
-                language = gr.Radio(list(LANGUAGES), value="Français", label="Langue / Language", elem_id="language")
-                sources = gr.Radio([], label=t("fr", "sources"), elem_id="sources")
-                briefing_heading = gr.Markdown(f"### {t('fr', 'briefing')}")
-                briefing = gr.HTML(_briefing_for({}, None), elem_id="briefing-view")
 
-        shown = [chatbot, conversation, sources, briefing, question]
-        # One event for Enter and the button; no concurrency limit: the engine is read-only and fast.
-        gr.on(
-            [question.submit, send.click],
-            ask,
-            inputs=[question, conversation],
-            outputs=reply_json,
-            api_name="ask",
-            concurrency_limit=None,
-            show_progress="minimal",
-        ).success(
-            show,
-            inputs=[question, reply_json, chatbot, conversation, language],
-            outputs=shown,
-            api_visibility="private",
-            concurrency_limit=None,
-            show_progress="hidden",
-        ).success(None, js=SCROLL_TO_CITATION, api_visibility="private")
-        sources.input(
-            lambda rank, conv: _briefing_for(conv, rank),
-            inputs=[sources, conversation],
-            outputs=briefing,
-            api_visibility="private",
-            concurrency_limit=None,
-            show_progress="hidden",
-        ).success(None, js=SCROLL_TO_CITATION, api_visibility="private")
-        examples.click(lambda sample: sample[0], inputs=examples, outputs=question, api_visibility="private")
-        new.click(start_over, outputs=shown, api_visibility="private")
-        language.change(
-            relabel,
-            inputs=language,
-            outputs=[heading, question, send, new, sources, briefing_heading, examples],
-            api_visibility="private",
+@dataclass
+class Page:
+    """The page's components (built inside a gr.Blocks)."""
+
+    conversation: gr.State
+    heading: gr.Markdown
+    chatbot: gr.Chatbot
+    question: gr.Textbox
+    send: gr.Button
+    new: gr.Button
+    examples: gr.Dataset
+    reply_json: gr.JSON
+    language: gr.Radio
+    sources: gr.Radio
+    briefing_heading: gr.Markdown
+    briefing: gr.HTML
+
+
+def _chat_column(engine: Engine) -> dict[str, Any]:
+    heading = gr.Markdown(f"## {t('fr', 'title')}\n{t('fr', 'intro')}")
+    chatbot = gr.Chatbot(
+        elem_id="chat",
+        height=460,
+        buttons=["copy", "copy_all"],
+        show_label=False,
+        layout="panel",
+        sanitize_html=True,
+        feedback_options=None,
+    )
+    with gr.Row():
+        question = gr.Textbox(
+            label=t("fr", "question"),
+            placeholder=t("fr", "placeholder"),
+            elem_id="question",
+            lines=1,
+            max_lines=4,
+            scale=5,
+            autofocus=True,
+            submit_btn=False,
         )
+        send = gr.Button(t("fr", "send"), variant="primary", elem_id="send", scale=1, min_width=100)
+    new = gr.Button(t("fr", "new"), variant="secondary", size="sm", elem_id="new-conversation")
+    examples = gr.Dataset(
+        components=[gr.Textbox(visible=False)],
+        samples=[[q] for q in faq_questions(engine)],
+        label=t("fr", "examples"),
+        elem_id="examples",
+        type="values",
+    )
+    reply_json = gr.JSON(visible=False)
+    return {"heading": heading, "chatbot": chatbot, "question": question, "send": send, "new": new,
+            "examples": examples, "reply_json": reply_json}  # fmt: skip
+
+
+def _layout(engine: Engine, handlers: Handlers) -> Page:
+    conversation = gr.State({"previous": None, "passages": []})
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=300):
+            chat = _chat_column(engine)
+        with gr.Column(scale=2, min_width=300):
+            language = gr.Radio(list(LANGUAGES), value="Français", label="Langue / Language", elem_id="language")
+            sources = gr.Radio([], label=t("fr", "sources"), elem_id="sources")
+            briefing_heading = gr.Markdown(f"### {t('fr', 'briefing')}")
+            briefing = gr.HTML(handlers.briefing_for({}, None), elem_id="briefing-view")
+    return Page(conversation=conversation, language=language, sources=sources, briefing_heading=briefing_heading,
+                briefing=briefing, **chat)  # fmt: skip
+
+
+def _wire(page: Page, handlers: Handlers) -> None:
+    shown = [page.chatbot, page.conversation, page.sources, page.briefing, page.question]
+    # One event for Enter and the button; no concurrency limit: the engine is read-only and fast.
+    gr.on(
+        [page.question.submit, page.send.click],
+        handlers.ask,
+        inputs=[page.question, page.conversation],
+        outputs=page.reply_json,
+        api_name="ask",
+        concurrency_limit=None,
+        show_progress="minimal",
+    ).success(
+        handlers.show,
+        inputs=[page.question, page.reply_json, page.chatbot, page.conversation, page.language],
+        outputs=shown,
+        api_visibility="private",
+        concurrency_limit=None,
+        show_progress="hidden",
+    ).success(None, js=SCROLL_TO_CITATION, api_visibility="private")
+    page.sources.input(
+        lambda rank, conv: handlers.briefing_for(conv, rank),
+        inputs=[page.sources, page.conversation],
+        outputs=page.briefing,
+        api_visibility="private",
+        concurrency_limit=None,
+        show_progress="hidden",
+    ).success(None, js=SCROLL_TO_CITATION, api_visibility="private")
+    page.examples.click(lambda sample: sample[0], inputs=page.examples, outputs=page.question, api_visibility="private")
+    page.new.click(handlers.start_over, outputs=shown, api_visibility="private")
+    page.language.change(
+        handlers.relabel,
+        inputs=page.language,
+        outputs=[page.heading, page.question, page.send, page.new, page.sources, page.briefing_heading, page.examples],
+        api_visibility="private",
+    )
+
+
+def build_ui(engine: Engine) -> gr.Blocks:
+    handlers = Handlers(engine)
+    with gr.Blocks(title="briefing-qa") as demo:
+        _wire(_layout(engine, handlers), handlers)
     return demo

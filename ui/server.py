@@ -130,14 +130,20 @@ def gradio_web_component_script() -> Path:
 def create_app(engine: Any, settings: Settings, root_path: str = "") -> Any:
     """The ASGI app: API routes, the web component script, the Gradio UI at /."""
     offline.apply()
-    import gradio as gr
+    app = _api_app(engine, settings)
+    engine.watch(settings.reload_every)
+    _mount_ui(app, engine, settings, root_path)
+    return app
+
+
+def _api_app(engine: Any, settings: Settings) -> Any:
+    """The FastAPI app with its guards (CORS, framing, token, body size), the API and the web component."""
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import FileResponse
 
     from qa import __version__
     from ui.api import api_router
-    from ui.chat import CSS, build_ui
 
     app = FastAPI(
         title="briefing-qa",
@@ -160,12 +166,20 @@ def create_app(engine: Any, settings: Settings, root_path: str = "") -> Any:
         app.add_middleware(BearerToken, token=settings.api_token)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.include_router(api_router(engine))
-    engine.watch(settings.reload_every)
 
     @app.get("/gradio.js", include_in_schema=False)
     async def web_component() -> FileResponse:
         # Served here so an intranet page needs no CDN: it imports ./assets/..., which Gradio serves.
         return FileResponse(gradio_web_component_script(), media_type="text/javascript")
+
+    return app
+
+
+def _mount_ui(app: Any, engine: Any, settings: Settings, root_path: str) -> None:
+    """The Gradio page at /, without its monitoring, MCP, PWA or server-side rendering."""
+    import gradio as gr
+
+    from ui.chat import CSS, build_ui
 
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
     # Gradio recomputes a pandas summary of its last 10 000 events after every event (for its
@@ -190,7 +204,6 @@ def create_app(engine: Any, settings: Settings, root_path: str = "") -> Any:
         show_error=True,
         auth=(settings.ui_user, settings.ui_password) if settings.ui_password else None,
     )
-    return app
 
 
 def limit_malloc_arenas(arenas: int) -> None:

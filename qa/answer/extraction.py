@@ -18,13 +18,12 @@ import numpy as np
 
 from qa.answer.confidence import Calibration, logistic
 from qa.core.model import Extract, Kind, Passage, Unit
-from qa.core.text import content_words, stem, surface_words, token_sets, word_tokens
+from qa.core.pipeline import Work
+from qa.core.text import content_words, surface_words, token_sets
 from qa.index.indexing import LoadedIndex
 from qa.ingest.chunking import unit_text
-from qa.query import answer_types
 from qa.query.analysis import Query
-from qa.query.answer_types import expected as expected_answer_type
-from qa.query.coverage import Term, coverage, gram_coverage
+from qa.query.coverage import coverage, gram_coverage
 from qa.retrieve.learned import LearnedModel, unit_features
 
 PASSAGES_SEARCHED = 3
@@ -65,37 +64,12 @@ class Answer:
     features: dict[str, float]
 
 
-def term_weights(query: Query, index: LoadedIndex) -> dict[Term, float]:
-    """Each question term with its IDF; stems absent from the corpus weigh the most.
-
-    A misspelt or foreign word ("Chevenning", "meeting", "NATO") is covered by any one of the
-    corpus spellings searched for it ("chevening"; "réunion" or "rencontre"; "OTAN" or "Alliance
-    atlantique"): a unit cannot contain the misspelling, nor need it contain every translation.
-    A word with synonyms in the corpus is covered by itself or any of them ("réunion" by
-    "rencontre"), at the word's own weight.
-    """
-    idf = index.lexical.idf
-    left_out = set(stem([*query.respelled, *query.frame_words]))
-    weights: dict[Term, float] = {}
-    for t in word_tokens(query.text):
-        if t not in left_out:
-            weights[((t,), *((s,) for s in query.synonyms.get(t, ())))] = idf("words", t)
-    for term in query.alternatives:
-        weights[term] = max(idf("words", t) for alternative in term for t in alternative)
-    return weights
-
-
 def score_units(
-    index: LoadedIndex,
-    query: Query,
-    query_vector: np.ndarray,
-    passages: list[Passage],
-    weights: dict[Term, float],
-    use_answer_types: bool = True,
+    index: LoadedIndex, query: Query, query_vector: np.ndarray, passages: list[Passage]
 ) -> list[ScoredUnit]:
-    """Every unit of the top passages scored against the question (``weights``: its terms' IDF), best first."""
+    """Every unit of the top passages scored against the question, best first."""
     query_grams = set(query.chargrams)
-    wanted = answer_types.expected(query.text) if use_answer_types else None
+    weights, wanted = query.terms, query.answer_type
     # The reader's stems and their synonyms: an FAQ question must find its own words among them (below).
     asked = set(query.words).union(*query.synonyms.values())
     scored = []
@@ -124,7 +98,7 @@ def score_units(
             # Words weigh more than meaning: the English MiniLM's cosines on French text are noisy
             # (bench: 0.5/0.35/0.15 gave hit@1 0.818, 0.35/0.5/0.15 gives 0.836).
             score = 0.35 * float(sim) + 0.5 * words + 0.15 * gram_share + RANK_PRIOR[position]
-            if wanted and answer_types.holds_new(wanted, index.documents[chunk.doc][unit.start : unit.end], query.text):
+            if wanted is not None and wanted.held_by(index.documents[chunk.doc][unit.start : unit.end]):
                 score += ANSWER_TYPE_BONUS
             scored.append(ScoredUnit(passage, unit, score, float(sim), words, gram_share, refers))
     scored.sort(key=lambda s: -s.score)
@@ -158,13 +132,7 @@ def extracts_for(index: LoadedIndex, best: ScoredUnit) -> list[Extract]:
     ]
 
 
-def features(
-    index: LoadedIndex,
-    query: Query,
-    passages: list[Passage],
-    ranked: list[ScoredUnit],
-    weights: dict[Term, float],
-) -> dict[str, float]:
+def features(index: LoadedIndex, query: Query, passages: list[Passage], ranked: list[ScoredUnit]) -> dict[str, float]:
     """The confidence model's evidence: how well the best passage and unit match, how sure the
     ranking is (its margins), and how much of the question the corpus does not know."""
     if not passages or not ranked:
@@ -174,7 +142,7 @@ def features(
     # Coverage of the words the corpus knows; unknown words are features of their own, as a
     # question verb missing from the text ("signifie") says much less than an unknown name.
     postings = index.lexical.postings
-    known = {term: w for term, w in weights.items() if any(len(postings("words", t)) for t in chain(*term))}
+    known = {term: w for term, w in query.terms.items() if any(len(postings("words", t)) for t in chain(*term))}
     top_words, top_grams = token_sets(top.index_text)
     return {
         "passage_score": passages[0].score,
@@ -194,45 +162,24 @@ def features(
 
 
 def select_units(
-    index: LoadedIndex,
-    query: Query,
-    scored: list[ScoredUnit],
-    weights: dict[Term, float],
-    selector: LearnedModel,
-    wanted: str | None,
+    index: LoadedIndex, query: Query, scored: list[ScoredUnit], selector: LearnedModel
 ) -> list[ScoredUnit]:
     """The scored units re-scored by the learned selector (probability that the unit holds the answer), best first."""
-    raw = selector.predict(unit_features(index, query, scored, weights, wanted))
+    raw = selector.predict(unit_features(index, query, scored))
     rescored = [replace(s, score=logistic(r)) for s, r in zip(scored, raw, strict=True)]
     return sorted(rescored, key=lambda s: -s.score)
 
 
-def extract_answer(
+def answer_from(
     index: LoadedIndex,
     query: Query,
-    query_vector: np.ndarray,
     passages: list[Passage],
+    scored: list[ScoredUnit],
     calibration: Calibration,
     max_extracts: int,
-    unit_scoring: bool = True,
-    answer_types: bool = True,
-    selector: LearnedModel | None = None,
-    weights: dict[Term, float] | None = None,
 ) -> Answer:
-    """The best units of the top passages as extracts, and the confidence that they answer.
-
-    ``selector``: the learned unit selector, which re-scores the hand-made scorer's units;
-    ``weights``: the question's term weights, if already computed (``term_weights``).
-    """
-    if weights is None:
-        weights = term_weights(query, index)
-    scored = score_units(index, query, query_vector, passages, weights, answer_types)
-    if selector is not None and scored:
-        wanted = expected_answer_type(query.text) if answer_types else None
-        scored = select_units(index, query, scored, weights, selector, wanted)
-    if not unit_scoring:  # ablation: quote the top passage's first unit, whatever the question
-        scored = sorted((s for s in scored if s.passage is passages[0]), key=lambda s: s.unit.start)[:1]
-    feats = features(index, query, passages, scored, weights)
+    """The best units as extracts (up to ``max_extracts``), and the confidence that they answer."""
+    feats = features(index, query, passages, scored)
     if not scored:
         return Answer((), 0.0, feats)
     best = scored[0]
@@ -249,3 +196,82 @@ def extract_answer(
 
 def _overlaps(extract: Extract, other: ScoredUnit) -> bool:
     return extract.doc == other.passage.chunk.doc and other.unit.start < extract.end and extract.start < other.unit.end
+
+
+@dataclass(frozen=True)
+class ScoreUnits:
+    """Scores every unit of the top passages against the question (the hand-made unit score)."""
+
+    name: str = "unit_scoring"
+    timing: str = "extract"
+
+    def run(self, work: Work) -> None:
+        work.units = score_units(work.index, work.query, work.query_vector, work.passages)
+
+
+@dataclass(frozen=True)
+class SelectUnits:
+    """Re-scores the units with the learned unit selector: the probability that a unit holds the answer."""
+
+    model: LearnedModel
+    name: str = "unit_selector"
+    timing: str = "extract"
+
+    def run(self, work: Work) -> None:
+        if work.units:
+            work.units = select_units(work.index, work.query, work.units, self.model)
+
+
+@dataclass(frozen=True)
+class LeadUnit:
+    """A baseline for the benchmark, not a stage of the engine: quote the top passage's first unit."""
+
+    name: str = "lead_unit"
+    timing: str = "extract"
+
+    def run(self, work: Work) -> None:
+        first = work.passages[0] if work.passages else None
+        work.units = sorted((s for s in work.units if s.passage is first), key=lambda s: s.unit.start)[:1]
+
+
+@dataclass(frozen=True)
+class ExtractAnswer:
+    """Quotes the best units as the answer's extracts, with the confidence that they answer."""
+
+    calibration: Calibration
+    max_extracts: int
+    name: str = "extraction"
+    timing: str = "extract"
+
+    def run(self, work: Work) -> None:
+        answer = answer_from(work.index, work.query, work.passages, work.units, self.calibration, self.max_extracts)
+        work.answer = answer
+
+
+@dataclass(frozen=True)
+class AnswerFirst:
+    """Puts the passage the best extract is quoted from first, and renumbers the citations.
+
+    Extraction weighs every unit of the top passages against the question; when the best one
+    lies in the second or third passage, that passage answers better than the first, so [1]
+    is always the passage the answer comes from.
+    """
+
+    name: str = "answer_first"
+    timing: str = "extract"
+
+    def run(self, work: Work) -> None:
+        if work.answer is not None and work.answer.extracts:
+            passages, extracts = answer_first(work.passages, work.answer.extracts)
+            work.passages, work.answer = passages, replace(work.answer, extracts=extracts)
+
+
+def answer_first(passages: list[Passage], extracts: tuple[Extract, ...]) -> tuple[list[Passage], tuple[Extract, ...]]:
+    """The passages with the best extract's first, and the extracts' citations renumbered to match."""
+    source = extracts[0].passage
+    if source == 1:
+        return passages, extracts
+    order = [passages[source - 1], *(p for p in passages if p.rank != source)]
+    new_rank = {p.rank: position for position, p in enumerate(order, start=1)}
+    reordered = [replace(p, rank=new_rank[p.rank]) for p in order]
+    return reordered, tuple(replace(e, passage=new_rank[e.passage]) for e in extracts)

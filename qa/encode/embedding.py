@@ -25,12 +25,14 @@ import hashlib
 import json
 import logging
 import threading
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from qa.core.pipeline import Work
 from qa.encode import offline
 from qa.settings import BASE_MODEL, ENCODERS, FINE_TUNED_MODEL, FINE_TUNED_MODEL_DIR, Settings
 
@@ -201,3 +203,15 @@ def _int8_encoder(model: str, cache_dir: Path, threads: int) -> Encoder:
 
 def encoder_for(settings: Settings) -> Encoder:
     return load_encoder(settings.model, settings.encoder, settings.encoder_dir, settings.threads)
+
+
+@dataclass(frozen=True)
+class EncodeQuestion:
+    """Embeds every variant of the question (one batch) with the index's encoder."""
+
+    encoder: Encoder
+    name: str = "encoding"
+    timing: str = "encode"
+
+    def run(self, work: Work) -> None:
+        work.vectors = self.encoder.encode([v.text for v in work.variants], all_threads=work.all_threads)

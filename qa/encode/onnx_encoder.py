@@ -57,18 +57,7 @@ def export(st_model: Any, target: Path) -> None:
     """
     import torch
 
-    modules = [type(m).__name__ for m in st_model]
-    if modules[:2] != ["Transformer", "Pooling"] or any(m != "Normalize" for m in modules[2:]):
-        raise ExportError(f"only Transformer + Pooling models are exported, not {' + '.join(modules)}")
-    pooling = st_model[1].get_config_dict().get("pooling_mode")
-    if pooling not in SUPPORTED_POOLING:
-        raise ExportError(f"pooling {pooling!r} is not supported by the ONNX path")
-    transformer = st_model[0].auto_model
-    tokenizer = st_model.tokenizer
-    backend_tokenizer = getattr(tokenizer, "backend_tokenizer", None)
-    if backend_tokenizer is None:
-        raise ExportError("the model has no fast (Rust) tokenizer")
-
+    pooling, transformer, tokenizer, backend_tokenizer = _exportable_parts(st_model)
     sample = tokenizer(["a short question", "another"], padding=True, return_tensors="pt")
     input_names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
 
@@ -100,19 +89,38 @@ def export(st_model: Any, target: Path) -> None:
                 dynamo=False,  # the TorchScript exporter needs no onnxscript and handles BERT-likes well
             )
         (staging / TOKENIZER_FILE).write_text(backend_tokenizer.to_str(), "utf-8")
-        config = {
-            "format": EXPORT_FORMAT,
-            "pooling": pooling,
-            "max_length": int(st_model.max_seq_length or 512),
-            "dimension": int(st_model.get_embedding_dimension()),
-            "inputs": input_names,
-            "attention": {
-                "heads": int(getattr(transformer.config, "num_attention_heads", 0) or 0),
-                "hidden_size": int(getattr(transformer.config, "hidden_size", 0) or 0),
-            },
-            "versions": {name: _version(name) for name in ("torch", "transformers", "sentence-transformers")},
-        }
+        config = _export_config(st_model, transformer, pooling, input_names)
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2), "utf-8")
+
+
+def _exportable_parts(st_model: Any) -> tuple[str, Any, Any, Any]:
+    """The pooling mode, transformer and tokenizers of a model the ONNX path can run, or ExportError."""
+    modules = [type(m).__name__ for m in st_model]
+    if modules[:2] != ["Transformer", "Pooling"] or any(m != "Normalize" for m in modules[2:]):
+        raise ExportError(f"only Transformer + Pooling models are exported, not {' + '.join(modules)}")
+    pooling = st_model[1].get_config_dict().get("pooling_mode")
+    if pooling not in SUPPORTED_POOLING:
+        raise ExportError(f"pooling {pooling!r} is not supported by the ONNX path")
+    tokenizer = st_model.tokenizer
+    backend_tokenizer = getattr(tokenizer, "backend_tokenizer", None)
+    if backend_tokenizer is None:
+        raise ExportError("the model has no fast (Rust) tokenizer")
+    return pooling, st_model[0].auto_model, tokenizer, backend_tokenizer
+
+
+def _export_config(st_model: Any, transformer: Any, pooling: str, input_names: list[str]) -> dict[str, Any]:
+    return {
+        "format": EXPORT_FORMAT,
+        "pooling": pooling,
+        "max_length": int(st_model.max_seq_length or 512),
+        "dimension": int(st_model.get_embedding_dimension()),
+        "inputs": input_names,
+        "attention": {
+            "heads": int(getattr(transformer.config, "num_attention_heads", 0) or 0),
+            "hidden_size": int(getattr(transformer.config, "hidden_size", 0) or 0),
+        },
+        "versions": {name: _version(name) for name in ("torch", "transformers", "sentence-transformers")},
+    }
 
 
 def quantize(source: Path, target: Path) -> None:

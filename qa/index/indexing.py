@@ -33,7 +33,7 @@ import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
-from qa.core.model import Chunk
+from qa.core.model import Chunk, Document
 from qa.encode.embedding import Encoder
 from qa.index import chunk_store, vector_index
 from qa.index.chunk_store import ChunkStore
@@ -287,13 +287,7 @@ def _build_locked(settings: Settings, encoder: Encoder) -> Path:
     tmp_dir = index_dir / f".tmp-{build_dir.name}"
     tmp_dir.mkdir()
     try:
-        chunk_store.write(chunks, tmp_dir)
-        docs_json = [{"path": d.path, "title": d.title, "text": d.text} for d in documents]
-        (tmp_dir / "documents.json").write_text(json.dumps(docs_json, ensure_ascii=False), "utf-8")
-        np.save(tmp_dir / "unit-vectors.npy", unit_vectors, allow_pickle=False)
-        vector_index.save(dense, tmp_dir / "dense.faiss")
-        lexical.save(tmp_dir)
-        files = {p.relative_to(tmp_dir).as_posix(): _file_sha256(p) for p in sorted(tmp_dir.rglob("*")) if p.is_file()}
+        files = _write_parts(tmp_dir, documents, chunks, unit_vectors, dense, lexical)
         timings["write_s"] = time.perf_counter() - mark
         manifest = {
             "format": settings.index_format,
@@ -323,6 +317,24 @@ def _build_locked(settings: Settings, encoder: Encoder) -> Path:
         build_dir,
     )
     return build_dir
+
+
+def _write_parts(
+    folder: Path,
+    documents: list[Document],
+    chunks: list[Chunk],
+    unit_vectors: np.ndarray,
+    dense: faiss.Index,
+    lexical: LexicalIndex,
+) -> dict[str, str]:
+    """Write the index's files into folder; returns each file's SHA-256, for the manifest."""
+    chunk_store.write(chunks, folder)
+    docs_json = [{"path": d.path, "title": d.title, "text": d.text} for d in documents]
+    (folder / "documents.json").write_text(json.dumps(docs_json, ensure_ascii=False), "utf-8")
+    np.save(folder / "unit-vectors.npy", unit_vectors, allow_pickle=False)
+    vector_index.save(dense, folder / "dense.faiss")
+    lexical.save(folder)
+    return {p.relative_to(folder).as_posix(): _file_sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _fsync_tree(directory: Path) -> None:

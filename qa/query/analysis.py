@@ -1,4 +1,5 @@
-"""Question analysis: clean the reader's text, correct typos against the corpus, add entity aliases.
+"""Question analysis, once: clean the text, correct typos against the corpus, add aliases, translations
+and synonyms, and find the answer type and the terms' weights that every later stage reads.
 
 >>> from qa.index.lexical_index import LexicalIndex
 >>> lexical = LexicalIndex.build(["La réunion de Chevening House."])
@@ -10,14 +11,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from qa.core.pipeline import Work
 from qa.core.text import char_ngrams, content_words, english_share, fold, stem, word_tokens
 from qa.index.lexical_index import LexicalIndex
-from qa.query import aliases, glossary, synonyms
+from qa.query import aliases, answer_types, glossary, synonyms
+from qa.query.answer_types import AnswerType
+from qa.query.coverage import Term
+from qa.query.followup import contextualize
 
 MAX_QUESTION_CHARS = 1000
 # Words that frame a question rather than name its topic ("Que signifie TAC ?", "À quoi sert
@@ -50,11 +55,18 @@ _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
+# Parts of the analysis that can be left out (the benchmark's ablations).
+SPELLING, ALIASES, ENGLISH, SYNONYMS, ANSWER_TYPES = "spelling", "aliases", "english", "synonyms", "answer_types"
+ANALYSIS_PARTS = (SPELLING, ALIASES, ENGLISH, SYNONYMS, ANSWER_TYPES)
+
+
 @dataclass(frozen=True)
 class Query:
+    """The question analysed once: every later stage reads it, none re-derives any of it."""
+
     text: str  # the cleaned question, as embedded
     lexical_text: str  # the question plus corrections and aliases, as searched lexically
-    words: list[str]  # stemmed word tokens
+    words: list[str]  # stemmed word tokens of lexical_text
     chargrams: list[str]
     # Question word -> the corpus word(s) searched for it: a typo's correction, an English word's French.
     corrections: dict[str, str] = field(default_factory=dict)
@@ -67,16 +79,23 @@ class Query:
     # Words that only frame the question and that the corpus lacks (see QUESTION_FRAME): not searched.
     frame_words: list[str] = field(default_factory=list)
     # What is searched for each respelled word: any one alternative (its stems) in a text covers that word.
-    alternatives: list[tuple[tuple[str, ...], ...]] = field(default_factory=list)
+    alternatives: list[Term] = field(default_factory=list)
     # The names the question writes (capitalised mid-question: "l'Élysée", "Zelenski") that the corpus
     # has, each as the stems that spell it there (any one alternative): retrieval demotes the passages
     # naming none of the rare ones.
-    names: list[tuple[tuple[str, ...], ...]] = field(default_factory=list)
+    names: list[Term] = field(default_factory=list)
     # A question stem the corpus has -> the stems of its synonyms that the corpus also has: a unit holding
     # one covers the word ("reunion" -> ("rencontr",)). Not searched: in BM25 they cost more than they found.
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     english: float = 0.0  # share of English function words: the question's language
     truncated: bool = False
+    stems: list[str] = field(default_factory=list)  # stemmed word tokens of the question as asked
+    folded_words: frozenset[str] = frozenset()  # the question's words folded, apostrophes split
+    kind: str | None = None  # its first interrogative's kind (when, who, how_many...; lexicons/fr)
+    answer_type: AnswerType | None = None  # the shape of answer it asks for (a place for "Où"...)
+    # Each question term with its IDF (see term_weights): the re-ranker, the unit scorer and the
+    # confidence weigh coverage with it.
+    terms: dict[Term, float] = field(default_factory=dict)
 
 
 def clean(question: str) -> tuple[str, bool]:
@@ -89,91 +108,170 @@ def clean(question: str) -> tuple[str, bool]:
     return text[:MAX_QUESTION_CHARS], truncated
 
 
-def analyze(
-    question: str,
-    lexical: LexicalIndex,
-    correct_spelling: bool = True,
-    expand_aliases: bool = True,
-    translate: bool = True,
-    expand_synonyms: bool = True,
-) -> Query:
-    text, truncated = clean(question)
-    vocabulary = lexical.vocabulary
-    corrections: dict[str, str] = {}
-    unknown: list[str] = []
+@dataclass
+class _Spellings:
+    """What the analysis finds of the question's words, word by word (see _respell)."""
 
-    def in_corpus(phrase: str) -> bool:
+    corrections: dict[str, str] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+    alternatives: list[list[list[str]]] = field(default_factory=list)
+    frame_words: list[str] = field(default_factory=list)
+    related: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    spelled_as: dict[str, list[list[str]]] = field(default_factory=dict)  # respelled word -> what is searched
+    respelled: list[str] = field(default_factory=list)
+    alias_words: list[str] = field(default_factory=list)
+
+
+class _Corpus:
+    """The corpus's vocabulary as the analysis asks of it."""
+
+    def __init__(self, lexical: LexicalIndex, parts: tuple[str, ...]) -> None:
+        self.lexical, self.vocabulary, self.parts = lexical, lexical.vocabulary, frozenset(parts)
+
+    def knows(self, word: str) -> bool:
+        return word in self.vocabulary or _stem_known(word, self.lexical)
+
+    def has_phrase(self, phrase: str) -> bool:
         words = content_words(phrase)
-        return bool(words) and all(w in vocabulary or _stem_known(w, lexical) for w in words)
+        return bool(words) and all(self.knows(w) for w in words)
 
-    english = glossary.translations(text) if translate else {}
-    alternatives: list[list[list[str]]] = []
-    frame_words: list[str] = []
-    related: dict[str, tuple[str, ...]] = {}
-    spelled_as: dict[str, list[list[str]]] = {}  # a respelled question word -> what is searched for it
+    def synonyms(self, word: str) -> list[str]:
+        return [s for s in synonyms.synonyms(word) if self.has_phrase(s)] if SYNONYMS in self.parts else []
 
-    def corpus_synonyms(word: str) -> list[str]:
-        return [s for s in synonyms.synonyms(word) if in_corpus(s)] if expand_synonyms else []
 
-    for word in dict.fromkeys(content_words(text)):
-        if word in vocabulary or _stem_known(word, lexical):
-            found = corpus_synonyms(word)
-            if found:
-                related[stem([word])[0]] = tuple(dict.fromkeys(stem(found)))
-            continue
-        if word in QUESTION_FRAME:
-            frame_words.append(word)
-            continue
-        # An English word is searched as its French equivalents, and a French word the text does
-        # not use as its synonyms that it does, before any attempt to correct it into a word it is
-        # only spelt like ("meeting" is not "meetings" misspelt, "surveillent" is not "surveillance").
-        french = [f for f in english.get(word, ()) if in_corpus(f)] or corpus_synonyms(word)
-        fixed = " ".join(french) if french else (_closest(word, vocabulary) if correct_spelling else None)
-        if fixed:
-            corrections[word] = fixed
-            # A typo's correction is one alternative; each French equivalent of an English word is one.
-            alternatives.append([word_tokens(f) for f in french] if french else [word_tokens(fixed)])
-            spelled_as[word] = alternatives[-1]
-        else:
-            unknown.append(word)
-    respelled = list(corrections)
+def analyze(question: str, lexical: LexicalIndex, parts: tuple[str, ...] = ANALYSIS_PARTS) -> Query:
+    """The question's one analysis against the corpus; ``parts``: which of ANALYSIS_PARTS to apply."""
+    text, truncated = clean(question)
+    return analyze_clean(text, truncated, lexical, parts)
 
-    alias_words: list[str] = []
-    for spelling, group in aliases.matches(text) if expand_aliases else []:
-        corpus_spellings = aliases.expand([(spelling, group)], in_corpus)
-        if corpus_spellings:  # a name the corpus spells otherwise ("NATO" for "OTAN") is not unknown
-            spelled = [w for w in content_words(spelling) if w not in vocabulary]
-            unknown = [w for w in unknown if w not in spelled]
-            respelled.extend(w for w in spelled if w not in respelled)
-            alias_words.extend(w for w in corpus_spellings if w not in alias_words)
-            alternatives.append([word_tokens(s) for s in corpus_spellings])
-            spelled_as.update(dict.fromkeys(spelled, alternatives[-1]))
-    if expand_aliases:
-        alias_words.extend(w for w in aliases.countries_named_by_capital(text, in_corpus) if w not in alias_words)
-    extra = [*corrections.values(), *alias_words]
-    lexical_text = " ".join([text, *extra])
-    names = []
-    for word in _written_as_names(text):
-        if word in spelled_as:
-            names.append(_term(spelled_as[word]))
-        elif word in vocabulary or _stem_known(word, lexical):
-            names.append(((stem([word])[0],),))
-    return Query(
-        unknown_names=_names_among(text, unknown),
-        names=list(dict.fromkeys(names)),
+
+def analyze_clean(text: str, truncated: bool, lexical: LexicalIndex, parts: tuple[str, ...] = ANALYSIS_PARTS) -> Query:
+    """``analyze`` for a question already cleaned (``clean``): the engine cleans it once, to check it."""
+    corpus = _Corpus(lexical, parts)
+    found = _respell(text, corpus)
+    if ALIASES in parts:
+        _add_aliases(text, corpus, found)
+    lexical_text = " ".join([text, *found.corrections.values(), *found.alias_words])
+    query = Query(
+        unknown_names=_names_among(text, found.unknown),
+        names=list(dict.fromkeys(_names_known(text, corpus, found))),
         english=english_share(text),
         text=text,
         lexical_text=lexical_text,
         words=word_tokens(lexical_text),
         chargrams=char_ngrams(lexical_text),
-        corrections=corrections,
-        unknown=unknown,
-        respelled=respelled,
-        frame_words=frame_words,
-        alternatives=[_term(alts) for alts in alternatives],
-        synonyms=related,
+        corrections=found.corrections,
+        unknown=found.unknown,
+        respelled=found.respelled,
+        frame_words=found.frame_words,
+        alternatives=[_term(alts) for alts in found.alternatives],
+        synonyms=found.related,
         truncated=truncated,
+        stems=word_tokens(text),
+        folded_words=frozenset(fold(text).replace("'", " ").split()),
+        kind=answer_types.question_kind(text),
+        answer_type=answer_types.expected_type(text) if ANSWER_TYPES in parts else None,
     )
+    return replace(query, terms=term_weights(query, lexical))
+
+
+def _respell(text: str, corpus: _Corpus) -> _Spellings:
+    """Each content word: known (with its corpus synonyms), a frame word, respelled, or unknown."""
+    english = glossary.translations(text) if ENGLISH in corpus.parts else {}
+    found = _Spellings()
+    for word in dict.fromkeys(content_words(text)):
+        if corpus.knows(word):
+            synonyms_found = corpus.synonyms(word)
+            if synonyms_found:
+                found.related[stem([word])[0]] = tuple(dict.fromkeys(stem(synonyms_found)))
+            continue
+        if word in QUESTION_FRAME:
+            found.frame_words.append(word)
+            continue
+        # An English word is searched as its French equivalents, and a French word the text does
+        # not use as its synonyms that it does, before any attempt to correct it into a word it is
+        # only spelt like ("meeting" is not "meetings" misspelt, "surveillent" is not "surveillance").
+        french = [f for f in english.get(word, ()) if corpus.has_phrase(f)] or corpus.synonyms(word)
+        spelling = SPELLING in corpus.parts
+        fixed = " ".join(french) if french else (_closest(word, corpus.vocabulary) if spelling else None)
+        if fixed:
+            found.corrections[word] = fixed
+            # A typo's correction is one alternative; each French equivalent of an English word is one.
+            found.alternatives.append([word_tokens(f) for f in french] if french else [word_tokens(fixed)])
+            found.spelled_as[word] = found.alternatives[-1]
+        else:
+            found.unknown.append(word)
+    found.respelled = list(found.corrections)
+    return found
+
+
+def _add_aliases(text: str, corpus: _Corpus, found: _Spellings) -> None:
+    """A name the corpus spells otherwise ("NATO" for "OTAN") is searched as it spells it, and is not unknown."""
+    for spelling, group in aliases.matches(text):
+        corpus_spellings = aliases.expand([(spelling, group)], corpus.has_phrase)
+        if corpus_spellings:
+            spelled = [w for w in content_words(spelling) if w not in corpus.vocabulary]
+            found.unknown = [w for w in found.unknown if w not in spelled]
+            found.respelled.extend(w for w in spelled if w not in found.respelled)
+            found.alias_words.extend(w for w in corpus_spellings if w not in found.alias_words)
+            found.alternatives.append([word_tokens(s) for s in corpus_spellings])
+            found.spelled_as.update(dict.fromkeys(spelled, found.alternatives[-1]))
+    capitals = aliases.countries_named_by_capital(text, corpus.has_phrase)
+    found.alias_words.extend(w for w in capitals if w not in found.alias_words)
+
+
+def _names_known(text: str, corpus: _Corpus, found: _Spellings) -> list[Term]:
+    names = []
+    for word in _written_as_names(text):
+        if word in found.spelled_as:
+            names.append(_term(found.spelled_as[word]))
+        elif corpus.knows(word):
+            names.append(((stem([word])[0],),))
+    return names
+
+
+def term_weights(query: Query, lexical: LexicalIndex) -> dict[Term, float]:
+    """Each question term with its IDF; stems absent from the corpus weigh the most.
+
+    A misspelt or foreign word ("Chevenning", "meeting", "NATO") is covered by any one of the
+    corpus spellings searched for it ("chevening"; "réunion" or "rencontre"; "OTAN" or "Alliance
+    atlantique"): a unit cannot contain the misspelling, nor need it contain every translation.
+    A word with synonyms in the corpus is covered by itself or any of them ("réunion" by
+    "rencontre"), at the word's own weight.
+    """
+    left_out = set(stem([*query.respelled, *query.frame_words]))
+    weights: dict[Term, float] = {}
+    for t in query.stems:
+        if t not in left_out:
+            weights[((t,), *((s,) for s in query.synonyms.get(t, ())))] = lexical.idf("words", t)
+    for term in query.alternatives:
+        weights[term] = max(lexical.idf("words", t) for alternative in term for t in alternative)
+    return weights
+
+
+@dataclass(frozen=True)
+class AnalyzeQuestion:
+    """Analyses the question asked, and a follow-up's reading with the question before it.
+
+    ``applied``: the parts of the analysis applied (ANALYSIS_PARTS; each can be left out).
+    """
+
+    applied: tuple[str, ...] = ANALYSIS_PARTS
+    name: str = "analysis"
+    timing: str = "analyze"
+
+    def parts(self) -> tuple[str, ...]:
+        return self.applied
+
+    def without(self, name: str) -> AnalyzeQuestion:
+        return replace(self, applied=tuple(part for part in self.applied if part != name))
+
+    def run(self, work: Work) -> None:
+        context = contextualize(work.text, work.previous)
+        lexical = work.index.lexical
+        work.variants = [analyze_clean(work.text, work.truncated, lexical, self.applied)]
+        if context:
+            work.variants.append(analyze_clean(f"{context} {work.text}", False, lexical, self.applied))
 
 
 def _term(alternatives: list[list[str]]) -> tuple[tuple[str, ...], ...]:

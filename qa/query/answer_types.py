@@ -8,9 +8,12 @@ question does not already contain gets a bonus in unit scoring.
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass
 
 from qa.core.text import fold
+from qa.settings import LEXICONS_DIR
 
 PLACE, TIME, DURATION, NUMBER, PERSON, REASON = "place", "time", "duration", "number", "person", "reason"
 DEFINITION = "definition"
@@ -73,27 +76,51 @@ def expected(question: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class AnswerType:
+    """The shape of answer a question asks for, with what of the question a unit's span must not repeat."""
+
+    kind: str
+    asked: frozenset[str]  # the question's folded words: a name it already uses is not its answer
+    subject: str = ""  # for a definition: what is to be defined ("la TAC" -> "tac")
+
+    def held_by(self, unit: str) -> bool:
+        """Whether the unit holds a span of that shape sharing no word with the question.
+
+        A name the question already uses ("Qui organise la rencontre de Chevening ?": "Chevening
+        House") is what the question is about, not its answer.
+        """
+        if self.kind == DEFINITION:
+            return _defines(unit, self.subject)
+        for match in _SHAPES[self.kind].finditer(unit):
+            words = fold(match.group(1)).split()
+            if words and not any(w in self.asked for w in words):
+                return True
+        return False
+
+
+def expected_type(question: str) -> AnswerType | None:
+    """The answer shape the question asks for, analysed once (None: it asks for none of them)."""
+    kind = expected(question)
+    if kind is None:
+        return None
+    return AnswerType(kind, frozenset(fold(question).split()), _subject(question) if kind == DEFINITION else "")
+
+
 def holds_new(kind: str, unit: str, question: str) -> bool:
-    """Whether the unit holds a span of that shape sharing no word with the question.
-
-    A name the question already uses ("Qui organise la rencontre de Chevening ?": "Chevening
-    House") is what the question is about, not its answer.
-    """
-    if kind == DEFINITION:
-        return _defines(unit, question)
-    asked = set(fold(question).split())
-    for match in _SHAPES[kind].finditer(unit):
-        words = fold(match.group(1)).split()
-        if words and not any(w in asked for w in words):
-            return True
-    return False
+    """``AnswerType.held_by`` for a kind and a question given apart."""
+    subject = _subject(question) if kind == DEFINITION else ""
+    return AnswerType(kind, frozenset(fold(question).split()), subject).held_by(unit)
 
 
-def _defines(unit: str, question: str) -> bool:
-    """Whether the unit names the question's subject and says what it is right after."""
+def _subject(question: str) -> str:
     match = _DEFINITION_QUESTION.match(_normalized(question))
     # "Que signifie la TAC ?": the text may say "une TAC" or "TAC"; the article is not the subject.
-    subject = re.sub(r"^(?:le|la|les|l'|un|une|des)\s*", "", match.group(1).strip()) if match else ""
+    return re.sub(r"^(?:le|la|les|l'|un|une|des)\s*", "", match.group(1).strip()) if match else ""
+
+
+def _defines(unit: str, subject: str) -> bool:
+    """Whether the unit names the subject and says what it is right after."""
     if not subject:
         return False
     text = fold(unit).replace("’", "'")
@@ -103,3 +130,31 @@ def _defines(unit: str, question: str) -> bool:
             return True
         start = text.find(subject, start + 1)
     return False
+
+
+# The kinds of lexicons/fr/interrogatives.tsv, in the order of the learned models' features.
+QUESTION_KINDS = ("when", "how_many", "who", "where", "how", "why", "what", "which")
+
+
+@functools.lru_cache(maxsize=1)
+def _interrogatives() -> dict[tuple[str, ...], str]:
+    """Interrogative phrase (folded words) -> the kind of question it opens (lexicons/fr/interrogatives.tsv)."""
+    table = {}
+    for line in (LEXICONS_DIR / "fr" / "interrogatives.tsv").read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            phrase, kind = line.split("\t")
+            table[tuple(phrase.replace("'", " ").split())] = kind
+    return table
+
+
+def question_kind(question: str) -> str | None:
+    """The kind of the question's first interrogative ("Le ministère emploie combien de personnes ?": how_many)."""
+    words = fold(question).replace("'", " ").replace("’", " ").replace("-", " ").split()
+    table = _interrogatives()
+    longest = max(len(phrase) for phrase in table)
+    for start in range(len(words)):
+        for size in range(min(longest, len(words) - start), 0, -1):
+            kind = table.get(tuple(words[start : start + size]))
+            if kind:
+                return kind
+    return None

@@ -32,21 +32,21 @@ import numpy as np
 
 from qa.answer.confidence import logistic
 from qa.core.model import Kind, Passage
+from qa.core.pipeline import Work
 from qa.core.text import fold, stem_set, token_sets, word_tokens
 from qa.index.indexing import LoadedIndex
 from qa.ingest.chunking import unit_text
-from qa.query import answer_types
 from qa.query.analysis import Query
+from qa.query.answer_types import QUESTION_KINDS
 from qa.query.coverage import coverage, coverages
 from qa.retrieve.retrieval import max_per_chunk, unit_best_similarity
-from qa.settings import LEXICONS_DIR, MODELS_DIR
+from qa.settings import MODELS_DIR
 
 log = logging.getLogger(__name__)
 
 RERANKER_FILE = MODELS_DIR / "reranker.json"
 UNIT_SELECTOR_FILE = MODELS_DIR / "unit-selector.json"
 
-QUESTION_KINDS = ("when", "how_many", "who", "where", "how", "why", "what", "which")
 RANKERS = ("words", "chargrams", "unit_words", "unit_chargrams", "dense", "units")
 PASSAGE_KINDS = ("paragraph", "list", "table", "faq")
 UNIT_KINDS = (Kind.SENTENCE, Kind.BULLET, Kind.TABLE_ROW, Kind.FAQ_QUESTION, Kind.FAQ_ANSWER)
@@ -112,34 +112,10 @@ UNIT_FEATURES: tuple[str, ...] = (
 )
 
 
-@functools.lru_cache(maxsize=1)
-def _interrogatives() -> dict[tuple[str, ...], str]:
-    """Interrogative phrase (folded words) -> the kind of question it opens (lexicons/fr/interrogatives.tsv)."""
-    table = {}
-    for line in (LEXICONS_DIR / "fr" / "interrogatives.tsv").read_text("utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            phrase, kind = line.split("\t")
-            table[tuple(phrase.replace("'", " ").split())] = kind
-    return table
-
-
-def question_kind(question: str) -> str | None:
-    """The kind of the question's first interrogative ("Le ministère emploie combien de personnes ?": how_many)."""
-    words = fold(question).replace("'", " ").replace("’", " ").replace("-", " ").split()
-    table = _interrogatives()
-    longest = max(len(phrase) for phrase in table)
-    for start in range(len(words)):
-        for size in range(min(longest, len(words) - start), 0, -1):
-            kind = table.get(tuple(words[start : start + size]))
-            if kind:
-                return kind
-    return None
-
-
 _NUMBER = re.compile(r"\d")
 
 
-def new_tokens(text: str, question_words: set[str]) -> tuple[int, int]:
+def new_tokens(text: str, question_words: frozenset[str]) -> tuple[int, int]:
     """Numbers and capitalised words of a text that the question does not write: candidate answers."""
     numbers, names = _numbers_and_names(text)
     return (
@@ -324,8 +300,6 @@ def passage_features(
     query: Query,
     query_vector: np.ndarray,
     passages: list[Passage],
-    terms: dict[Any, float],
-    wanted: str | None,
 ) -> np.ndarray:
     """One row of PASSAGE_FEATURES per candidate passage (in the fused order)."""
     n = len(passages)
@@ -333,15 +307,6 @@ def passage_features(
         return np.zeros((0, len(PASSAGE_FEATURES)), dtype=np.float32)
     query_grams = set(query.chargrams)
     fused = np.array([p.score for p in passages], dtype=float)
-    docs = [p.chunk.doc for p in passages]
-    doc_mass: dict[str, float] = {}
-    doc_count: dict[str, int] = {}
-    doc_first: dict[str, int] = {}
-    for position, (doc, score) in enumerate(zip(docs, fused, strict=True), start=1):
-        doc_mass[doc] = doc_mass.get(doc, 0.0) + score
-        doc_count[doc] = doc_count.get(doc, 0) + 1
-        doc_first.setdefault(doc, position)
-    total_mass = float(fused.sum()) or 1.0
     best_dense = unit_best_similarity(index, query_vector, np.array([p.chunk.id for p in passages]))
     ids = np.array([p.chunk.id for p in passages])
     bm25 = {
@@ -350,25 +315,15 @@ def passage_features(
     }
     unit_bm25 = index.lexical.scores("unit_words", query.words)
     best_unit_bm25 = _relative(max_per_chunk(unit_bm25, index)[ids])
-    asked = set(fold(query.text).replace("'", " ").split())
-    kind = question_kind(query.text)
+    terms, wanted, kind = query.terms, query.answer_type, query.kind
     chunks = [p.chunk for p in passages]
-    covered = {
-        name: _coverage_of_texts(terms, [of(c) for c in chunks])
-        for name, of in (
-            ("words", lambda c: c.index_text),
-            ("body_words", lambda c: c.text),
-            ("title_words", lambda c: index.titles.get(c.doc, "")),
-            ("heading_words", lambda c: c.section),
-        )
-    }
     constant = {
-        "wants_type": float(bool(wanted)),
+        "wants_type": float(wanted is not None),
         "question_terms": float(len(terms)),
         "english": query.english,
         **{f"asks_{name}": float(kind == name) for name in QUESTION_KINDS},
     }
-    answers = [new_tokens(c.text, asked) for c in chunks]
+    answers = [new_tokens(c.text, query.folded_words) for c in chunks]
     columns: dict[str, Any] = {
         **{name: np.full(n, value) for name, value in constant.items()},
         "fused": fused,
@@ -378,16 +333,14 @@ def passage_features(
             for name in RANKERS
         },
         "rankers": np.array([sum(name in p.ranks for name in RANKERS) for p in passages], dtype=float),
-        **covered,
+        **_field_coverages(index, terms, chunks),
         "grams": np.array(
             [len(query_grams & token_sets(c.index_text)[1]) / len(query_grams) if query_grams else 0.0 for c in chunks]
         ),
         "best_unit_bm25": best_unit_bm25,
         "best_unit_dense": np.array([best_dense.get(c.id, 0.0) for c in chunks]),
-        "doc_share": np.array([doc_mass[d] for d in docs]) / total_mass,
-        "doc_candidates": np.array([doc_count[d] for d in docs], dtype=float),
-        "doc_first_rank": 1.0 / np.array([doc_first[d] for d in docs], dtype=float),
-        "typed": np.array([float(bool(wanted) and answer_types.holds_new(wanted, c.text, query.text)) for c in chunks]),
+        **_document_columns(passages, fused),
+        "typed": np.array([float(wanted is not None and wanted.held_by(c.text)) for c in chunks]),
         **{f"kind_{name}": np.array([c.kind == name for c in chunks], dtype=float) for name in PASSAGE_KINDS},
         "log_chars": np.log1p([len(c.text) for c in chunks]),
         "position_in_doc": np.array([c.start / max(1, len(index.documents[c.doc])) for c in chunks]),
@@ -397,6 +350,37 @@ def passage_features(
         "new_names": np.log1p([names for _, names in answers]),
     }
     return np.column_stack([columns[name] for name in PASSAGE_FEATURES]).astype(np.float32)
+
+
+def _field_coverages(index: LoadedIndex, terms: dict[Any, float], chunks: list[Any]) -> dict[str, list[float]]:
+    """Coverage of the question by each field of each chunk: all of it, its body, its document's title, its heading."""
+    return {
+        name: _coverage_of_texts(terms, [of(c) for c in chunks])
+        for name, of in (
+            ("words", lambda c: c.index_text),
+            ("body_words", lambda c: c.text),
+            ("title_words", lambda c: index.titles.get(c.doc, "")),
+            ("heading_words", lambda c: c.section),
+        )
+    }
+
+
+def _document_columns(passages: list[Passage], fused: np.ndarray) -> dict[str, np.ndarray]:
+    """For each candidate, its document's share of the fused score, its count of candidates, its first rank."""
+    docs = [p.chunk.doc for p in passages]
+    doc_mass: dict[str, float] = {}
+    doc_count: dict[str, int] = {}
+    doc_first: dict[str, int] = {}
+    for position, (doc, score) in enumerate(zip(docs, fused, strict=True), start=1):
+        doc_mass[doc] = doc_mass.get(doc, 0.0) + score
+        doc_count[doc] = doc_count.get(doc, 0) + 1
+        doc_first.setdefault(doc, position)
+    total_mass = float(fused.sum()) or 1.0
+    return {
+        "doc_share": np.array([doc_mass[d] for d in docs]) / total_mass,
+        "doc_candidates": np.array([doc_count[d] for d in docs], dtype=float),
+        "doc_first_rank": 1.0 / np.array([doc_first[d] for d in docs], dtype=float),
+    }
 
 
 def _coverage_of_texts(terms: dict[Any, float], texts: list[str]) -> list[float]:
@@ -412,7 +396,7 @@ def _relative(scores: np.ndarray) -> np.ndarray:
     return scores / top if top > 0 else np.zeros_like(scores)
 
 
-def _candidate_answers(text: str, asked: set[str]) -> dict[str, float]:
+def _candidate_answers(text: str, asked: frozenset[str]) -> dict[str, float]:
     numbers, names = new_tokens(text, asked)
     return {"new_numbers": math.log1p(numbers), "new_names": math.log1p(names)}
 
@@ -437,11 +421,8 @@ def rerank(passages: list[Passage], raw: np.ndarray) -> list[Passage]:
     return [*ranked, *tail]
 
 
-def unit_features(
-    index: LoadedIndex, query: Query, scored: list[Any], terms: dict[Any, float], wanted: str | None
-) -> np.ndarray:
-    """One row of UNIT_FEATURES per scored unit (``answering.ScoredUnit``, in the scorer's order);
-    ``wanted``: the answer shape the question asks for (None: not looked for)."""
+def unit_features(index: LoadedIndex, query: Query, scored: list[Any]) -> np.ndarray:
+    """One row of UNIT_FEATURES per scored unit (``extraction.ScoredUnit``, in the scorer's order)."""
     rows = np.zeros((len(scored), len(UNIT_FEATURES)), dtype=np.float32)
     if not scored:
         return rows
@@ -458,21 +439,13 @@ def unit_features(
         "words": _relative(raw_words),
         "chargrams": _relative(index.lexical.scores("unit_chargrams", query.chargrams)[unit_rows]),
     }
-    asked = set(fold(query.text).replace("'", " ").split())
-    question_bigrams = _bigrams(word_tokens(query.text))
-    kind = question_kind(query.text)
+    terms, wanted, kind = query.terms, query.answer_type, query.kind
+    question_bigrams = _bigrams(query.stems)
     for row, item in enumerate(scored):
         chunk = item.passage.chunk
         text = index.documents[chunk.doc]
         position = chunk.units.index(item.unit)
-        neighbours = [
-            coverage(terms, token_sets(unit_text(text, chunk.units[i]))[0]) if 0 <= i < len(chunk.units) else 0.0
-            for i in (position - 1, position + 1)
-        ]
         body = text[item.unit.start : item.unit.end]
-        window = text[
-            chunk.units[max(0, position - 1)].start : chunk.units[min(len(chunk.units) - 1, position + 1)].end
-        ]
         values = {
             "hand_score": item.score,
             "dense": item.dense,
@@ -484,20 +457,18 @@ def unit_features(
             "passage_position": float(item.passage.rank),
             "passage_score": item.passage.score,
             "passage_gap": top_passage - item.passage.score,
-            "typed": float(bool(wanted) and answer_types.holds_new(wanted, body, query.text)),
-            "wants_type": float(bool(wanted)),
+            "typed": float(wanted is not None and wanted.held_by(body)),
+            "wants_type": float(wanted is not None),
             "unit_position": position / max(1, len(chunk.units)),
             "first_unit": float(position == 0),
             "log_chars": math.log1p(len(body)),
             "opens_on_reference": float(item.opens_on_reference),
-            "previous_words": neighbours[0],
-            "next_words": neighbours[1],
-            "window_words": coverage(terms, stem_set(window)),
+            **_neighbour_coverages(terms, text, chunk.units, position),
             "bigrams": len(question_bigrams & _text_bigrams(body)) / len(question_bigrams) if question_bigrams else 0.0,
             "bm25_words": bm25["words"][row],
             "bm25_grams": bm25["chargrams"][row],
             "bm25_words_raw": raw_words[row],
-            **_candidate_answers(body, asked),
+            **_candidate_answers(body, query.folded_words),
             **{f"kind_{name}": float(item.unit.kind == name) for name in UNIT_KINDS},
             **{f"asks_{name}": float(kind == name) for name in QUESTION_KINDS},
         }
@@ -505,17 +476,32 @@ def unit_features(
     return rows
 
 
+def _neighbour_coverages(terms: dict[Any, float], text: str, units: tuple[Any, ...], position: int) -> dict[str, float]:
+    """Coverage of the question by the units before and after one, and by the three together."""
+    previous, following = (
+        coverage(terms, token_sets(unit_text(text, units[i]))[0]) if 0 <= i < len(units) else 0.0
+        for i in (position - 1, position + 1)
+    )
+    window = text[units[max(0, position - 1)].start : units[min(len(units) - 1, position + 1)].end]
+    return {"previous_words": previous, "next_words": following, "window_words": coverage(terms, stem_set(window))}
+
+
 def rerank_passages(
-    index: LoadedIndex,
-    query: Query,
-    query_vector: np.ndarray,
-    passages: list[Passage],
-    terms: dict[Any, float],
-    reranker: LearnedModel,
-    wanted: str | None,
+    index: LoadedIndex, query: Query, query_vector: np.ndarray, passages: list[Passage], reranker: LearnedModel
 ) -> list[Passage]:
-    """The fused candidates re-ordered by the learned re-ranker (the first RERANK_DEPTH of them);
-    ``wanted``: the answer shape the question asks for (None: not looked for)."""
+    """The fused candidates re-ordered by the learned re-ranker (the first RERANK_DEPTH of them)."""
     depth = min(RERANK_DEPTH, len(passages))
-    raw = reranker.predict(passage_features(index, query, query_vector, passages[:depth], terms, wanted))
+    raw = reranker.predict(passage_features(index, query, query_vector, passages[:depth]))
     return rerank(passages, raw)
+
+
+@dataclass(frozen=True)
+class LearnedRerank:
+    """Re-orders the fused candidates with the learned passage re-ranker."""
+
+    model: LearnedModel
+    name: str = "reranker"
+    timing: str = "fuse"
+
+    def run(self, work: Work) -> None:
+        work.passages = rerank_passages(work.index, work.query, work.query_vector, work.passages, self.model)

@@ -17,12 +17,12 @@ After fusion, the passages that name none of the question's rare names are demot
 from __future__ import annotations
 
 import functools
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from qa.core.model import Passage
+from qa.core.pipeline import Work
 from qa.index import vector_index
 from qa.index.indexing import LoadedIndex
 from qa.index.lexical_index import concatenated_ranges
@@ -177,41 +177,69 @@ def demote_missing_names(
     return sorted(scaled, key=lambda item: (-item[1], item[0]))
 
 
-def retrieve(
-    index: LoadedIndex,
-    variants: list[tuple[Query, np.ndarray]],
-    weights: dict[str, float],
-    rrf_k: int,
-    depth: int,
-    timings: dict[str, float] | None = None,
-    match_names: bool = True,
-) -> list[Passage]:
-    """Rank with every ranker for every variant of the question, and fuse all the lists.
+@dataclass(frozen=True)
+class Rank:
+    """Ranks the chunks with every ranker for every variant of the question.
 
     A follow-up has two variants, the question alone and the question with the previous one:
-    passages that both rank high ("Et la Russie ?" in a talk about the meeting) come first.
-    ``timings``, if given, receives the seconds spent ranking ("rank") and fusing ("fuse").
-    ``match_names``: demote the passages that name none of the rare names of the question asked
-    now (the first variant), see ``demote_missing_names``.
+    passages that both rank high ("Et la Russie ?" in a talk about the meeting) come first, as
+    each variant's lists are fused together. ``weights``: each ranker's weight in the fusion
+    (a ranker weighing 0 does not run); each is a part that can be left out.
     """
-    started = time.perf_counter()
-    order: dict[str, np.ndarray] = {}
-    all_weights: dict[str, float] = {}
-    for number, (query, vector) in enumerate(variants):
-        suffix = f"@{number + 1}" if number else ""
-        rankings = rank(index, query, vector, weights, depth)
-        for name in rankings.order:
-            order[name + suffix] = rankings.order[name]
-            all_weights[name + suffix] = weights[name]
-    ranked = time.perf_counter()
-    fused = fuse(Rankings(order), all_weights, rrf_k)
-    if match_names:
-        fused = demote_missing_names(fused, naming_chunks(index, variants[0][0].names))
-    passages = [
-        Passage(chunk=index.chunks[cid], rank=position, score=score, ranks=ranks)
-        for position, (cid, score, ranks) in enumerate(fused[:depth], start=1)
-    ]
-    if timings is not None:
-        timings["rank"] = ranked - started
-        timings["fuse"] = time.perf_counter() - ranked
-    return passages
+
+    weights: tuple[tuple[str, float], ...]
+    name: str = "ranking"
+    timing: str = "rank"
+
+    def parts(self) -> tuple[str, ...]:
+        return tuple(name for name, weight in self.weights if weight)
+
+    def without(self, name: str) -> Rank:
+        return replace(self, weights=tuple((ranker, w) for ranker, w in self.weights if ranker != name))
+
+    def run(self, work: Work) -> None:
+        weights = dict(self.weights)
+        assert work.vectors is not None
+        for number, (query, vector) in enumerate(zip(work.variants, work.vectors, strict=True)):
+            suffix = f"@{number + 1}" if number else ""
+            rankings = rank(work.index, query, vector, weights, work.depth)
+            for name, ids in rankings.order.items():
+                work.rankings[name + suffix] = ids
+                work.ranking_weights[name + suffix] = weights[name]
+
+
+@dataclass(frozen=True)
+class Fuse:
+    """Fuses every ranker's list by weighted reciprocal rank (``rrf_k``: the rank offset)."""
+
+    rrf_k: int
+    name: str = "fusion"
+    timing: str = "fuse"
+
+    def run(self, work: Work) -> None:
+        work.fused = fuse(Rankings(work.rankings), work.ranking_weights, self.rrf_k)
+
+
+@dataclass(frozen=True)
+class DemoteMissingNames:
+    """Demotes the passages that name none of the rare names of the question asked now."""
+
+    name: str = "question_names"
+    timing: str = "fuse"
+
+    def run(self, work: Work) -> None:
+        work.fused = demote_missing_names(work.fused, naming_chunks(work.index, work.query.names))
+
+
+@dataclass(frozen=True)
+class KeepCandidates:
+    """Keeps the best ``work.depth`` fused chunks as the candidate passages, numbered from 1."""
+
+    name: str = "candidates"
+    timing: str = "fuse"
+
+    def run(self, work: Work) -> None:
+        work.passages = [
+            Passage(chunk=work.index.chunks[cid], rank=position, score=score, ranks=ranks)
+            for position, (cid, score, ranks) in enumerate(work.fused[: work.depth], start=1)
+        ]
