@@ -61,7 +61,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.engine import QuestionError, reply_to_json
+    from qa.answer.reply import to_json
+    from qa.engine import QuestionError
 
     engine = _engine(args)
     if args.question == "-":
@@ -71,7 +72,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if not question.strip():
                 continue
             try:
-                reply = reply_to_json(engine.ask(question, k=args.k))
+                reply = to_json(engine.ask(question, k=args.k))
             except QuestionError as exc:
                 reply = {"question": question, "error": str(exc), "line": line_number}
                 status = EXIT_ERROR
@@ -80,7 +81,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             else:
                 print_reply(reply, sys.stdout)
         return status
-    reply = reply_to_json(engine.ask(args.question, k=args.k))
+    reply = to_json(engine.ask(args.question, k=args.k))
     if args.json:
         print(json.dumps(reply, ensure_ascii=False, indent=2))
     else:

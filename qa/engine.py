@@ -2,7 +2,7 @@
 
 >>> engine = Engine(Settings.from_env())          # doctest: +SKIP
 >>> reply = engine.ask("Qui mène la réunion ?")  # doctest: +SKIP
->>> reply_to_json(reply)["answer"][0]["text"]     # doctest: +SKIP
+>>> to_json(reply)["answer"][0]["text"]           # doctest: +SKIP (qa.answer.reply.to_json)
 'Cette réunion est co-organisée par ...'
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 
 from qa.answer.confidence import Calibration
 from qa.answer.extraction import AnswerFirst, ExtractAnswer, ScoreUnits, SelectUnits
-from qa.core.model import Extract, Passage, Reply
+from qa.core.model import Reply
 from qa.core.pipeline import Pipeline, Work
 from qa.encode.embedding import EncodeQuestion, Encoder, encoder_for
 from qa.index import indexing
@@ -47,15 +47,16 @@ def default_pipeline(
         EncodeQuestion(encoder),
         Rank(settings.fusion_weights),
         Fuse(settings.rrf_k),
-        DemoteMissingNames(),
+        DemoteMissingNames(settings.name_matching),
         KeepCandidates(),
     ]
     if models.reranker is not None:
-        stages.append(LearnedRerank(models.reranker))
-    stages.append(ScoreUnits())
+        stages.append(LearnedRerank(models.reranker, settings.rerank_depth))
+    stages.append(ScoreUnits(settings.unit_scoring))
     if models.unit_selector is not None:
         stages.append(SelectUnits(models.unit_selector))
-    stages += [ExtractAnswer(calibration, settings.max_extracts), AnswerFirst()]
+    extraction = ExtractAnswer(calibration, settings.max_extracts, settings.unit_scoring.second_extract_ratio)
+    stages += [extraction, AnswerFirst()]
     return Pipeline(tuple(stages))
 
 
@@ -211,51 +212,3 @@ class Engine:
             notice=notice,
             interpreted_as=work.variants[-1].text if len(work.variants) > 1 else "",
         )
-
-
-def extract_to_json(extract: Extract) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "text": extract.text,
-        "doc": extract.doc,
-        "start": extract.start,
-        "end": extract.end,
-        "section": extract.section,
-        "passage": extract.passage,
-        "line": extract.line,
-    }
-    if extract.context is not None:
-        data["context"] = {"text": extract.context_text, "start": extract.context.start, "end": extract.context.end}
-    return data
-
-
-def passage_to_json(passage: Passage) -> dict[str, Any]:
-    chunk = passage.chunk
-    return {
-        "rank": passage.rank,
-        "text": chunk.text,
-        "doc": chunk.doc,
-        "start": chunk.start,
-        "end": chunk.end,
-        "section": chunk.section,
-        "score": round(passage.score, 4),
-        "kind": chunk.kind,
-        "line": passage.line,
-        "rankers": passage.ranks,
-    }
-
-
-def reply_to_json(reply: Reply) -> dict[str, Any]:
-    """The stable reply contract shared by the CLI, the HTTP API, the UI and the benchmark."""
-    data: dict[str, Any] = {
-        "question": reply.question,
-        "answered": reply.answered,
-        "answer": [extract_to_json(e) for e in reply.answer],
-        "confidence": reply.confidence,
-        "passages": [passage_to_json(p) for p in reply.passages],
-        "timings_ms": reply.timings_ms,
-    }
-    if reply.notice:
-        data["notice"] = reply.notice
-    if reply.interpreted_as:
-        data["interpreted_as"] = reply.interpreted_as
-    return data

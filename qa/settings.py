@@ -33,6 +33,40 @@ FLOAT_ENCODERS = ("onnx", "torch")
 # gives slightly different vectors, so it rebuilds the index.
 INT8_VECTORS = "int8-fused"
 
+@dataclass(frozen=True)
+class UnitScoring:
+    """The hand-made unit score (``qa.answer.extraction.score_units``) and what the answer quotes."""
+
+    passages: int = 3  # the units of this many top passages are scored
+    # Words weigh more than meaning: the English MiniLM's cosines on French text are noisy.
+    dense: float = 0.35
+    words: float = 0.5
+    grams: float = 0.15
+    rank_prior: tuple[float, ...] = (0.12, 0.05, 0.0)  # units of the 1st, 2nd, 3rd passage
+    answer_type_bonus: float = 0.1  # a unit holding the kind of answer asked for (a place for "Où"...)
+    # Question-to-question cosines run high whatever the topic: an FAQ question answers for its
+    # answer only when the two questions share most of their (IDF-weighted) words both ways.
+    faq_match_min: float = 0.5
+    # A sentence opening on a pronoun, possessive or demonstrative ("Leur rencontre débute...") is
+    # about what the sentence before names: question words found only there count this much.
+    antecedent_credit: float = 0.5
+    second_extract_ratio: float = 0.92  # a second extract is quoted when it scores this share of the best
+
+
+@dataclass(frozen=True)
+class NameMatching:
+    """Passages naming none of the question's rare names are demoted (``qa.retrieve.retrieval``).
+
+    A name the question writes ("Quelle est la position de l'Élysée ?") and that few passages carry
+    says which passages the question is about; names in more than ``rare_share`` of the chunks
+    (the briefing's topic: "Ukraine", "OTAN") select nothing. Demoted, not dropped: a passage may
+    refer to the name otherwise ("le palais présidentiel").
+    """
+
+    rare_share: float = 0.2
+    missing_factor: float = 0.85  # the fused score of a passage naming none of them is scaled by this
+
+
 # Environment variable -> settings field. Values are parsed with the field's type.
 ENV_VARS = {
     "BRIEFING_QA_CORPUS": "corpus_dir",
@@ -86,11 +120,16 @@ class Settings:
         ("units", 0.5),
     )
 
+    # Passages naming none of the question's rare names, demoted; the learned re-ranker's depth.
+    name_matching: NameMatching = field(default_factory=NameMatching)
+    rerank_depth: int = 30
+
     # Answering: below this confidence the reply says the briefing does not answer. The confidence
-    # is a probability fitted on labelled questions (qa/calibration.py), so 0.5 means "as likely
+    # is a probability fitted on labelled questions (qa/answer/confidence.py), so 0.5 means "as likely
     # answered as not".
     abstain_below: float = 0.5
     max_extracts: int = 2
+    unit_scoring: UnitScoring = field(default_factory=UnitScoring)
 
     # Serving. The server checks the corpus this often (seconds) and swaps in a rebuilt index; 0: never.
     reload_every: float = 10.0

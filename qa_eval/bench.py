@@ -19,8 +19,9 @@ from typing import Any
 from tqdm import tqdm
 
 from qa.answer.extraction import LeadUnit
+from qa.answer.reply import to_json
 from qa.core.pipeline import Pipeline
-from qa.engine import Engine, reply_to_json
+from qa.engine import Engine
 from qa.query.analysis import ALIASES, ANSWER_TYPES, ENGLISH, SPELLING, SYNONYMS
 from qa.retrieve.retrieval import Rank
 from qa.settings import Settings
@@ -79,7 +80,7 @@ def answer_all(
         started = time.perf_counter()
         reply = engine.ask(question.question, k=10, pipeline=pipeline)
         latencies.append((time.perf_counter() - started) * 1000)
-        replies.append(reply_to_json(reply))
+        replies.append(to_json(reply))
         progress.update(1)
     return replies, latencies
 

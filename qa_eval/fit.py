@@ -36,14 +36,14 @@ from tqdm import tqdm
 from qa.answer import confidence
 from qa.answer.confidence import Calibration
 from qa.answer.extraction import answer_first, answer_from, extracts_for, score_units, select_units
+from qa.answer.reply import extract_to_json, passage_to_json
 from qa.core.model import Passage
 from qa.core.pipeline import Pipeline, Work
 from qa.encode.embedding import Encoder, encoder_for
-from qa.engine import Engine, extract_to_json, passage_to_json
+from qa.engine import Engine
 from qa.query.analysis import clean
 from qa.retrieve.learned import (
     PASSAGE_FEATURES,
-    RERANK_DEPTH,
     RERANKER_FILE,
     UNIT_FEATURES,
     UNIT_SELECTOR_FILE,
@@ -179,7 +179,7 @@ def _retrieve(row: Row) -> None:
     work = Work(index, text, None, truncated, k=10, depth=engine.settings.candidates, all_threads=True)
     _fixed_stages(engine.pipeline).run(work)
     row.work, row.fused = work, work.passages
-    depth = min(RERANK_DEPTH, len(row.fused))
+    depth = min(engine.settings.rerank_depth, len(row.fused))
     row.passage_matrix = passage_features(index, work.query, work.query_vector, row.fused[:depth])
     row.passage_labels = np.array(
         [row.answerable and metrics.is_relevant(_span_of(p), row.question.spans) for p in row.fused[:depth]], dtype=int
@@ -244,7 +244,7 @@ def _apply_reranker(rows: list[Row], model: LearnedModel | None) -> None:
 def _unit_rows(row: Row) -> None:
     index, work = row.engine.index, row.work
     assert work is not None
-    scored = score_units(index, work.query, work.query_vector, row.reranked)
+    scored = score_units(index, work.query, work.query_vector, row.reranked, row.engine.settings.unit_scoring)
     row.unit_matrix = unit_features(index, work.query, scored)
     row.unit_labels = np.array(
         [
@@ -261,10 +261,12 @@ def _apply_units(rows: list[Row], model: LearnedModel | None, max_extracts: int)
     for row in rows:
         index, work = row.engine.index, row.work
         assert work is not None
-        scored = score_units(index, work.query, work.query_vector, row.reranked)
+        scoring = row.engine.settings.unit_scoring
+        scored = score_units(index, work.query, work.query_vector, row.reranked, scoring)
         if model is not None and scored:
             scored = select_units(index, work.query, scored, model)
-        row.answer = answer_from(index, work.query, row.reranked, scored, placeholder, max_extracts)
+        ratio = scoring.second_extract_ratio
+        row.answer = answer_from(index, work.query, row.reranked, scored, placeholder, max_extracts, ratio)
 
 
 def cross_validate(rows: list[Row], settings: Settings) -> dict[str, Any]:

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from qa.core import offline
 from qa.core.model import Chunk
-from qa.encode import offline
 from qa.encode.embedding import ModelError, resolve_model
 from qa.ingest.chunking import chunk_documents
 from qa.ingest.reader import read_corpus

@@ -8,7 +8,8 @@ import orjson
 from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from qa.engine import MAX_K, Engine, QuestionError, reply_to_json
+from qa.answer.reply import ReplyJSON, to_json
+from qa.engine import MAX_K, Engine, QuestionError
 
 
 class AskRequest(BaseModel):
@@ -25,42 +26,6 @@ class AskRequest(BaseModel):
     )
 
 
-class Extract(BaseModel):
-    model_config = ConfigDict(extra="allow")  # e.g. "line", and "context" (a table row's header)
-
-    text: str
-    doc: str
-    start: int
-    end: int
-    section: str
-    passage: int = Field(description="1-based rank of the passage the extract comes from: its citation number")
-
-
-class Passage(BaseModel):
-    model_config = ConfigDict(extra="allow")  # e.g. "line", "kind", "rankers"
-
-    rank: int
-    text: str
-    doc: str
-    start: int
-    end: int
-    section: str
-    score: float
-
-
-class Reply(BaseModel):
-    """The reply contract: for every extract and passage, source[start:end] == text."""
-
-    model_config = ConfigDict(extra="allow")
-
-    question: str
-    answered: bool = Field(description="false: the briefing does not answer this question")
-    answer: list[Extract]
-    confidence: float = Field(ge=0, le=1)
-    passages: list[Passage]
-    timings_ms: dict[str, float]
-
-
 class Health(BaseModel):
     status: str
     documents: int
@@ -75,7 +40,7 @@ def api_router(engine: Engine) -> APIRouter:
 
     @router.post(
         "/ask",
-        response_model=Reply,
+        response_model=ReplyJSON,
         response_model_exclude_none=True,
         summary="Answer a question with cited, verbatim extracts of the briefing",
         responses={422: {"description": "Invalid question or k"}, 413: {"description": "Request body too large"}},
@@ -85,9 +50,9 @@ def api_router(engine: Engine) -> APIRouter:
             reply = await engine.ask_async(request.question, request.k, request.previous)
         except QuestionError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
-        # Serialised directly: reply_to_json is the contract (tests pin it against the Reply model),
-        # and validating it again through pydantic cost more CPU than retrieval itself.
-        return Response(orjson.dumps(reply_to_json(reply)), media_type="application/json")
+        # Serialised directly: to_json's output is the documented ReplyJSON (tested), and validating
+        # it again through pydantic cost more CPU than retrieval itself.
+        return Response(orjson.dumps(to_json(reply)), media_type="application/json")
 
     @router.get("/health", response_model=Health, summary="Whether the engine is loaded and ready to answer")
     async def health() -> dict[str, Any]:

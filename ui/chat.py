@@ -13,8 +13,9 @@ from typing import Any
 
 import gradio as gr
 
+from qa.answer.reply import to_json
 from qa.core.model import Kind
-from qa.engine import Engine, QuestionError, reply_to_json
+from qa.engine import Engine, QuestionError
 from ui.i18n import LANGUAGES, t
 from ui.render import briefing_html, escape_markdown, reply_markdown, source_label
 
@@ -60,7 +61,7 @@ class Handlers:
             reply = self.engine.ask(question, previous=(conversation or {}).get("previous"))
         except QuestionError as exc:
             raise gr.Error(str(exc)) from None
-        return reply_to_json(reply)
+        return to_json(reply)
 
     def show(
         self,

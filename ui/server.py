@@ -15,13 +15,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from qa.encode import offline
+from qa.core import offline
 from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
-GRADIO_ANALYTICS_EVERY = 1000
+# Gradio's per-event records, kept for its monitoring page (off here): a few, and never summarised.
+GRADIO_ANALYTICS_EVENTS_KEPT = 100
+GRADIO_ANALYTICS_NEVER = 2**62
 
 
 class BodySizeLimit:
@@ -182,10 +184,11 @@ def _mount_ui(app: Any, engine: Any, settings: Settings, root_path: str) -> None
     from ui.chat import CSS, build_ui
 
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-    # Gradio recomputes a pandas summary of its last 10 000 events after every event (for its
-    # monitoring page, which is off here): that was most of the Gradio API's cost per answer.
-    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(GRADIO_ANALYTICS_EVERY))
-    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", str(GRADIO_ANALYTICS_EVERY))
+    # Gradio summarises its event records with pandas, for its monitoring page only (off here): that
+    # was most of the Gradio API's cost per answer, and importing pandas at the first summary grew
+    # the server by some 30 MiB under load. Never summarised; a few records kept.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(GRADIO_ANALYTICS_NEVER))
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", str(GRADIO_ANALYTICS_EVENTS_KEPT))
     demo = build_ui(engine)
     demo.state_session_capacity = settings.ui_sessions
     gr.mount_gradio_app(

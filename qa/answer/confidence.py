@@ -10,19 +10,14 @@ plain meaning.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from qa.retrieve.learned import logistic
 from qa.settings import MODELS_DIR
 
 CALIBRATION_FILE = MODELS_DIR / "calibration.json"
-
-
-def logistic(value: float) -> float:
-    """1 / (1 + e^-x), bounded: a log-odds as a probability (the confidence, the learned models' scores)."""
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, float(value)))))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ The confidence is a logistic model over a few evidence features (see ``qa.answer
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import chain
 
 import numpy as np
@@ -25,20 +25,12 @@ from qa.ingest.chunking import unit_text
 from qa.query.analysis import Query
 from qa.query.coverage import coverage, gram_coverage
 from qa.retrieve.learned import LearnedModel, unit_features
+from qa.settings import UnitScoring
 
-PASSAGES_SEARCHED = 3
-# Prior for units of the 1st, 2nd, 3rd passage: fusion already weighed all rankers.
-RANK_PRIOR = (0.12, 0.05, 0.0)
-SECOND_EXTRACT_RATIO = 0.92
-# Added to a unit holding the kind of answer the question asks for (a place for "Où", ...).
-ANSWER_TYPE_BONUS = 0.1
-# Question-to-question cosines run high whatever the topic: an FAQ question answers for its
-# answer only when the two questions share most of their (IDF-weighted) words both ways.
-FAQ_MATCH_MIN = 0.5
-# A sentence that opens on a pronoun, possessive or demonstrative ("Leur rencontre débute...", "Il
-# s'agit pour eux...") is about what the sentence before it names: the question words found only
-# there count this much.
-ANTECEDENT_CREDIT = 0.5
+DEFAULT_UNIT_SCORING = UnitScoring()
+
+# The words a sentence opening on a reference starts with ("Il s'agit pour eux...": see
+# UnitScoring.antecedent_credit); closed grammatical classes.
 ANAPHORIC_OPENERS = frozenset(
     ("il", "elle", "ils", "elles", "ce", "cet", "cette", "ces", "celui", "celle", "ceux", "celles", "cela",
      "ceci", "leur", "leurs", "son", "sa", "ses", "eux", "lui")
@@ -65,15 +57,19 @@ class Answer:
 
 
 def score_units(
-    index: LoadedIndex, query: Query, query_vector: np.ndarray, passages: list[Passage]
+    index: LoadedIndex,
+    query: Query,
+    query_vector: np.ndarray,
+    passages: list[Passage],
+    scoring: UnitScoring = DEFAULT_UNIT_SCORING,
 ) -> list[ScoredUnit]:
-    """Every unit of the top passages scored against the question, best first."""
+    """Every unit of the top ``scoring.passages`` passages scored against the question, best first."""
     query_grams = set(query.chargrams)
     weights, wanted = query.terms, query.answer_type
     # The reader's stems and their synonyms: an FAQ question must find its own words among them (below).
     asked = set(query.words).union(*query.synonyms.values())
     scored = []
-    for position, passage in enumerate(passages[:PASSAGES_SEARCHED]):
+    for position, passage in enumerate(passages[: scoring.passages]):
         chunk = passage.chunk
         first = int(index.unit_offset[chunk.id])
         sims = index.unit_vectors[first : first + len(chunk.units)] @ query_vector
@@ -85,21 +81,24 @@ def score_units(
             refers = previous is not None and unit.kind == previous.kind == Kind.SENTENCE and _opens_on_reference(text)
             if refers:
                 antecedent, _ = token_sets(unit_text(index.documents[chunk.doc], previous))
-                words += ANTECEDENT_CREDIT * (coverage(weights, tokens | antecedent) - words)
+                words += scoring.antecedent_credit * (coverage(weights, tokens | antecedent) - words)
             previous = unit
             if unit.kind == Kind.FAQ_QUESTION:
                 # Two questions match only if each covers the other: "Quel est le rôle des conseillers ?"
                 # is not "Qui mène la réunion des conseillers ?" although one contains most of the other.
                 reverse = coverage({((t,),): index.lexical.idf("words", t) for t in tokens}, asked)
                 words = 2 * words * reverse / (words + reverse) if words + reverse else 0.0
-                if words < FAQ_MATCH_MIN:
+                if words < scoring.faq_match_min:
                     continue
             gram_share = gram_coverage(query_grams, grams)
-            # Words weigh more than meaning: the English MiniLM's cosines on French text are noisy
-            # (bench: 0.5/0.35/0.15 gave hit@1 0.818, 0.35/0.5/0.15 gives 0.836).
-            score = 0.35 * float(sim) + 0.5 * words + 0.15 * gram_share + RANK_PRIOR[position]
+            score = (
+                scoring.dense * float(sim)
+                + scoring.words * words
+                + scoring.grams * gram_share
+                + scoring.rank_prior[min(position, len(scoring.rank_prior) - 1)]
+            )
             if wanted is not None and wanted.held_by(index.documents[chunk.doc][unit.start : unit.end]):
-                score += ANSWER_TYPE_BONUS
+                score += scoring.answer_type_bonus
             scored.append(ScoredUnit(passage, unit, score, float(sim), words, gram_share, refers))
     scored.sort(key=lambda s: -s.score)
     return scored
@@ -177,8 +176,10 @@ def answer_from(
     scored: list[ScoredUnit],
     calibration: Calibration,
     max_extracts: int,
+    second_extract_ratio: float = UnitScoring.second_extract_ratio,
 ) -> Answer:
-    """The best units as extracts (up to ``max_extracts``), and the confidence that they answer."""
+    """The best units as extracts (up to ``max_extracts``; the others when they score at least
+    ``second_extract_ratio`` of the best), and the confidence that they answer."""
     feats = features(index, query, passages, scored)
     if not scored:
         return Answer((), 0.0, feats)
@@ -186,7 +187,7 @@ def answer_from(
     confidence = calibration.probability(feats)
     extracts = extracts_for(index, best)
     for other in scored[1:]:
-        if len(extracts) >= max_extracts or other.score < SECOND_EXTRACT_RATIO * best.score:
+        if len(extracts) >= max_extracts or other.score < second_extract_ratio * best.score:
             break
         if other.unit.kind in (Kind.FAQ_QUESTION, Kind.FAQ_ANSWER) or any(_overlaps(e, other) for e in extracts):
             continue
@@ -202,11 +203,12 @@ def _overlaps(extract: Extract, other: ScoredUnit) -> bool:
 class ScoreUnits:
     """Scores every unit of the top passages against the question (the hand-made unit score)."""
 
+    scoring: UnitScoring = field(default_factory=UnitScoring)
     name: str = "unit_scoring"
     timing: str = "extract"
 
     def run(self, work: Work) -> None:
-        work.units = score_units(work.index, work.query, work.query_vector, work.passages)
+        work.units = score_units(work.index, work.query, work.query_vector, work.passages, self.scoring)
 
 
 @dataclass(frozen=True)
@@ -240,12 +242,20 @@ class ExtractAnswer:
 
     calibration: Calibration
     max_extracts: int
+    second_extract_ratio: float = UnitScoring.second_extract_ratio
     name: str = "extraction"
     timing: str = "extract"
 
     def run(self, work: Work) -> None:
-        answer = answer_from(work.index, work.query, work.passages, work.units, self.calibration, self.max_extracts)
-        work.answer = answer
+        work.answer = answer_from(
+            work.index,
+            work.query,
+            work.passages,
+            work.units,
+            self.calibration,
+            self.max_extracts,
+            self.second_extract_ratio,
+        )
 
 
 @dataclass(frozen=True)

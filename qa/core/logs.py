@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 
-from qa.encode import offline
+from qa.core import offline
 
 
 def configure(verbose: bool = False) -> None:

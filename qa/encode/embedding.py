@@ -32,8 +32,8 @@ from typing import Protocol
 
 import numpy as np
 
+from qa.core import offline
 from qa.core.pipeline import Work
-from qa.encode import offline
 from qa.settings import BASE_MODEL, ENCODERS, FINE_TUNED_MODEL, FINE_TUNED_MODEL_DIR, Settings
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 
-from qa.answer.confidence import logistic
 from qa.core.model import Kind, Passage
 from qa.core.pipeline import Work
 from qa.core.text import fold, stem_set, token_sets, word_tokens
@@ -51,7 +50,6 @@ RANKERS = ("words", "chargrams", "unit_words", "unit_chargrams", "dense", "units
 PASSAGE_KINDS = ("paragraph", "list", "table", "faq")
 UNIT_KINDS = (Kind.SENTENCE, Kind.BULLET, Kind.TABLE_ROW, Kind.FAQ_QUESTION, Kind.FAQ_ANSWER)
 # Candidates whose own features are computed; the rest keep their fused order below them.
-RERANK_DEPTH = 30
 
 PASSAGE_FEATURES: tuple[str, ...] = (
     "fused",
@@ -110,6 +108,11 @@ UNIT_FEATURES: tuple[str, ...] = (
     *(f"kind_{kind}" for kind in UNIT_KINDS),
     *(f"asks_{kind}" for kind in QUESTION_KINDS),
 )
+
+
+def logistic(value: float) -> float:
+    """1 / (1 + e^-x), bounded: a log-odds as a probability (the confidence, the learned models' scores)."""
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, float(value)))))
 
 
 _NUMBER = re.compile(r"\d")
@@ -487,10 +490,15 @@ def _neighbour_coverages(terms: dict[Any, float], text: str, units: tuple[Any, .
 
 
 def rerank_passages(
-    index: LoadedIndex, query: Query, query_vector: np.ndarray, passages: list[Passage], reranker: LearnedModel
+    index: LoadedIndex,
+    query: Query,
+    query_vector: np.ndarray,
+    passages: list[Passage],
+    reranker: LearnedModel,
+    depth: int,
 ) -> list[Passage]:
-    """The fused candidates re-ordered by the learned re-ranker (the first RERANK_DEPTH of them)."""
-    depth = min(RERANK_DEPTH, len(passages))
+    """The fused candidates re-ordered by the learned re-ranker (the first ``depth`` of them)."""
+    depth = min(depth, len(passages))
     raw = reranker.predict(passage_features(index, query, query_vector, passages[:depth]))
     return rerank(passages, raw)
 
@@ -500,8 +508,10 @@ class LearnedRerank:
     """Re-orders the fused candidates with the learned passage re-ranker."""
 
     model: LearnedModel
+    depth: int  # the candidates re-ranked (Settings.rerank_depth: the model was fitted on this many)
     name: str = "reranker"
     timing: str = "fuse"
 
     def run(self, work: Work) -> None:
-        work.passages = rerank_passages(work.index, work.query, work.query_vector, work.passages, self.model)
+        query, vector = work.query, work.query_vector
+        work.passages = rerank_passages(work.index, query, vector, work.passages, self.model, self.depth)

@@ -17,7 +17,7 @@ After fusion, the passages that name none of the question's rare names are demot
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from qa.index import vector_index
 from qa.index.indexing import LoadedIndex
 from qa.index.lexical_index import concatenated_ranges
 from qa.query.analysis import Query
+from qa.settings import NameMatching
 
 # Above this many units, unit similarities are computed for the other rankers' candidates only.
 FULL_UNIT_SCAN_LIMIT = 50_000
@@ -36,14 +37,6 @@ FULL_UNIT_SCAN_LIMIT = 50_000
 # scored exactly.
 PRUNE_ABOVE = 5_000
 PRUNED_MAX_DF_SHARE = 0.05
-# A name the question writes ("Quelle est la position de l'Élysée ?") and that few passages carry
-# says which passages the question is about: those naming none of them have their fused score
-# scaled by this. Names in more than RARE_NAME_SHARE of the chunks (the briefing's topic:
-# "Ukraine", "OTAN") select nothing. Demoted, not dropped: a passage may refer to the name
-# otherwise ("le palais présidentiel"). Bench: hit@3 0.964 -> 0.982 at 0.85 and 0.9; 0.75 costs
-# a question at hit@1 and at hit@3, and so does a share of 0.35 (then "Chevening" selects).
-RARE_NAME_SHARE = 0.2
-MISSING_NAME_FACTOR = 0.85
 
 
 @dataclass(frozen=True)
@@ -55,10 +48,10 @@ class Rankings:
 
 def rank(index: LoadedIndex, query: Query, query_vector: np.ndarray, weights: dict[str, float], depth: int) -> Rankings:
     order: dict[str, np.ndarray] = {}
-    for field, tokens in (("words", query.words), ("chargrams", query.chargrams)):
-        for name in (field, "unit_" + field):
+    for lexical_field, tokens in (("words", query.words), ("chargrams", query.chargrams)):
+        for name in (lexical_field, "unit_" + lexical_field):
             if weights.get(name):
-                large = field == "chargrams" and index.lexical.n_docs(name) > PRUNE_ABOVE
+                large = lexical_field == "chargrams" and index.lexical.n_docs(name) > PRUNE_ABOVE
                 raw = index.lexical.scores(name, tokens, PRUNED_MAX_DF_SHARE if large else 1.0)
                 order[name] = _top_chunks_by_unit(raw, index, depth) if name.startswith("unit_") else _top(raw, depth)
     if weights.get("dense"):
@@ -147,9 +140,12 @@ def fuse(rankings: Rankings, weights: dict[str, float], rrf_k: int) -> list[tupl
     return [(cid, fused[cid] / ceiling, ranks[cid]) for cid in ordered]
 
 
-def naming_chunks(index: LoadedIndex, names: list[tuple[tuple[str, ...], ...]]) -> set[int] | None:
-    """Ids of the chunks that name at least one of the rare names; None when no name is rare."""
-    limit = RARE_NAME_SHARE * len(index.chunks)
+def naming_chunks(
+    index: LoadedIndex, names: list[tuple[tuple[str, ...], ...]], rare_share: float = NameMatching.rare_share
+) -> set[int] | None:
+    """Ids of the chunks that name at least one of the rare names (in at most ``rare_share`` of the
+    chunks); None when no name is rare."""
+    limit = rare_share * len(index.chunks)
     found: np.ndarray | None = None
     for alternatives in names:
         spellings = []
@@ -168,12 +164,14 @@ def naming_chunks(index: LoadedIndex, names: list[tuple[tuple[str, ...], ...]]) 
 
 
 def demote_missing_names(
-    fused: list[tuple[int, float, dict[str, int]]], naming: set[int] | None
+    fused: list[tuple[int, float, dict[str, int]]],
+    naming: set[int] | None,
+    factor: float = NameMatching.missing_factor,
 ) -> list[tuple[int, float, dict[str, int]]]:
-    """Scale the score of the chunks outside ``naming`` by MISSING_NAME_FACTOR, and re-sort."""
+    """Scale the score of the chunks outside ``naming`` by ``factor``, and re-sort."""
     if naming is None:
         return fused
-    scaled = [(cid, score if cid in naming else score * MISSING_NAME_FACTOR, ranks) for cid, score, ranks in fused]
+    scaled = [(cid, score if cid in naming else score * factor, ranks) for cid, score, ranks in fused]
     return sorted(scaled, key=lambda item: (-item[1], item[0]))
 
 
@@ -224,11 +222,13 @@ class Fuse:
 class DemoteMissingNames:
     """Demotes the passages that name none of the rare names of the question asked now."""
 
+    matching: NameMatching = field(default_factory=NameMatching)
     name: str = "question_names"
     timing: str = "fuse"
 
     def run(self, work: Work) -> None:
-        work.fused = demote_missing_names(work.fused, naming_chunks(work.index, work.query.names))
+        naming = naming_chunks(work.index, work.query.names, self.matching.rare_share)
+        work.fused = demote_missing_names(work.fused, naming, self.matching.missing_factor)
 
 
 @dataclass(frozen=True)
