@@ -15,9 +15,8 @@ import pytest
 
 from qa.engine import Engine
 from qa.settings import PROJECT_ROOT, Settings
+from tests.live_server import free_port, running
 from ui.server import create_app
-
-from .live_server import free_port, running
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -102,9 +101,9 @@ def test_clicking_a_citation_highlights_that_passage(page: Page, engine: Engine)
     expect(mark).to_be_in_viewport(timeout=10_000)
     # The highlighted text is the cited passage, verbatim.
     rank = int(label.split("]")[0].strip("[ "))
-    from qa.engine import reply_to_json
+    from qa.answer.reply import to_json
 
-    reply = reply_to_json(engine.ask("Quelles infrastructures les services de renseignement protègent-ils ?"))
+    reply = to_json(engine.ask("Quelles infrastructures les services de renseignement protègent-ils ?"))
     passage = next(p for p in reply["passages"] if p["rank"] == rank)
     assert mark.inner_text().split() == passage["text"].split()
 

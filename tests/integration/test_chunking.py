@@ -3,8 +3,7 @@ from __future__ import annotations
 from qa.core.model import Kind
 from qa.ingest.chunking import chunk_document, sentence_spans
 from qa.ingest.reader import read_text
-
-from .conftest import BRIEFING
+from tests.conftest import BRIEFING
 
 
 def _briefing(briefing_text: str, chunk_size: int = 700):

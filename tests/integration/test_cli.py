@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 from qa.settings import Settings
-
-from .conftest import CORPUS, QUESTIONS
+from tests.conftest import CORPUS, QUESTIONS
 
 BIN = [sys.executable, "-m", "qa.cli"]
 

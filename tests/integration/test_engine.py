@@ -6,12 +6,12 @@ from dataclasses import replace
 
 import pytest
 
-from qa.answer import extraction as answering
+from qa.answer.extraction import ScoreUnits
+from qa.answer.reply import to_json
 from qa.core.text import fold
-from qa.engine import Engine, QuestionError, reply_to_json
-from qa.retrieve.retrieval import MISSING_NAME_FACTOR
-
-from .conftest import bundled_questions
+from qa.engine import Engine, QuestionError
+from qa.settings import NameMatching
+from tests.conftest import bundled_questions
 
 FAQ = {
     "Qui mène la réunion des conseillers à la sécurité nationale ?": "Cette réunion est co-organisée par",
@@ -43,7 +43,7 @@ def _assert_verbatim(reply: dict, engine: Engine) -> None:
 
 @pytest.mark.parametrize("question", FAQ)
 def test_faq_questions_are_answered_by_their_faq_answer(engine: Engine, question: str) -> None:
-    reply = reply_to_json(engine.ask(question))
+    reply = to_json(engine.ask(question))
     assert reply["answered"]
     assert reply["answer"][0]["text"].startswith(FAQ[question])
     assert reply["answer"][0]["passage"] == 1
@@ -52,7 +52,7 @@ def test_faq_questions_are_answered_by_their_faq_answer(engine: Engine, question
 
 @pytest.mark.parametrize("question", CLEARLY_OUT_OF_SCOPE)
 def test_clearly_out_of_scope_questions_are_abstained(engine: Engine, question: str) -> None:
-    reply = reply_to_json(engine.ask(question))
+    reply = to_json(engine.ask(question))
     assert not reply["answered"]
     assert reply["answer"] == []
     assert reply["passages"], "the closest passages are still listed"
@@ -62,12 +62,12 @@ def test_clearly_out_of_scope_questions_are_abstained(engine: Engine, question: 
 def test_every_reply_is_verbatim_at_its_offsets(engine: Engine) -> None:
     questions = bundled_questions()
     for question in questions:
-        reply = reply_to_json(engine.ask(question, k=10))
+        reply = to_json(engine.ask(question, k=10))
         _assert_verbatim(reply, engine)
 
 
 def test_reply_contract(engine: Engine) -> None:
-    reply = reply_to_json(engine.ask("Où se trouve Chevening House ?", k=3))
+    reply = to_json(engine.ask("Où se trouve Chevening House ?", k=3))
     assert set(reply) >= {"question", "answered", "answer", "confidence", "passages", "timings_ms"}
     assert reply["question"] == "Où se trouve Chevening House ?"
     assert len(reply["passages"]) == 3
@@ -84,7 +84,7 @@ def test_reply_contract(engine: Engine) -> None:
 
 
 def test_table_row_answers_carry_their_header(engine: Engine) -> None:
-    reply = reply_to_json(engine.ask("Quel est le rôle du Pentagone dans la sécurité ?"))
+    reply = to_json(engine.ask("Quel est le rôle du Pentagone dans la sécurité ?"))
     first = reply["answer"][0]
     assert first["text"].startswith("Pentagone Conseil militaire américain")
     assert first["context"]["text"] == "Acteurs clés Rôle dans la sécurité Implication dans la réunion"
@@ -92,7 +92,7 @@ def test_table_row_answers_carry_their_header(engine: Engine) -> None:
 
 def test_typos_missing_accents_and_english_find_the_passage(engine: Engine) -> None:
     for question in ("Ou se trouve Chevenning Hose ?", "Que refuse Zelenski ?", "What does TAC stand for?"):
-        reply = reply_to_json(engine.ask(question, k=3))
+        reply = to_json(engine.ask(question, k=3))
         texts = " ".join(p["text"] for p in reply["passages"])
         expected = {"Chevenning": "Chevening House", "Zelenski": "Zelensky", "TAC": "Task Assistance Coordination"}
         assert any(word in question and target in texts for word, target in expected.items())
@@ -100,8 +100,8 @@ def test_typos_missing_accents_and_english_find_the_passage(engine: Engine) -> N
 
 def test_follow_up_question_uses_the_previous_one(engine: Engine) -> None:
     previous = "Qui mène la réunion des conseillers à la sécurité nationale ?"
-    alone = reply_to_json(engine.ask("Et la Russie ?"))
-    followed = reply_to_json(engine.ask("Et la Russie ?", previous=previous))
+    alone = to_json(engine.ask("Et la Russie ?"))
+    followed = to_json(engine.ask("Et la Russie ?", previous=previous))
     assert followed["interpreted_as"] == f"{previous} Et la Russie ?"
     assert "interpreted_as" not in alone
     assert followed["passages"][0]["text"].startswith("La Russie est-elle directement impliquée")
@@ -125,21 +125,20 @@ def test_bad_questions_raise_a_clear_error(engine: Engine, question, k, message:
 
 
 def test_very_long_question_is_shortened_with_a_notice(engine: Engine) -> None:
-    reply = reply_to_json(engine.ask("OTAN " * 20_000))
+    reply = to_json(engine.ask("OTAN " * 20_000))
     assert "shortened" in reply["notice"]
     _assert_verbatim(reply, engine)
 
 
-def test_a_sentence_opening_on_a_reference_is_credited_with_what_the_sentence_before_names(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_sentence_opening_on_a_reference_is_credited_with_what_the_sentence_before_names(engine: Engine) -> None:
     # "Leur rencontre débute un week-end intense" names neither Lammy nor Vance: the sentence before does.
     # (Worded "la rencontre de Lammy et Vance", the int8 encoder ranks the FAQ on Lammy and Vance first,
     # and its answer outscores this sentence by 0.002: a near tie that the float encoder breaks the other way.)
     question = "Combien de temps dure la rencontre entre Lammy et Vance ?"
     assert engine.ask(question).answer[0].text.startswith("Leur rencontre débute un week-end")
-    monkeypatch.setattr(answering, "ANTECEDENT_CREDIT", 0.0)
-    assert not engine.ask(question).answer[0].text.startswith("Leur rencontre")
+    no_credit = ScoreUnits(replace(engine.settings.unit_scoring, antecedent_credit=0.0))
+    pipeline = engine.pipeline.replace("unit_scoring", no_credit)
+    assert not engine.ask(question, pipeline=pipeline).answer[0].text.startswith("Leur rencontre")
 
 
 def test_passages_are_ordered_alike_whether_or_not_the_answer_clears_the_threshold(
@@ -169,16 +168,17 @@ def test_passages_naming_the_question_s_rare_name_come_before_those_that_do_not(
     assert len(compared) >= 10
     for passage, score in compared:
         names_it = "elysee" in fold(passage.chunk.index_text)  # also "Elysée", unaccented, in a table
-        assert passage.score == pytest.approx(score if names_it else score * MISSING_NAME_FACTOR), passage.chunk.text
+        expected = score if names_it else score * NameMatching.missing_factor
+        assert passage.score == pytest.approx(expected), passage.chunk.text
     assert any("elysee" not in fold(p.chunk.index_text) for p, _ in compared)
 
 
 def test_questions_asked_side_by_side_get_the_replies_they_get_alone(engine: Engine) -> None:
     """Questions computed at once encode on one thread each (a lone one on every core): same replies."""
     questions = bundled_questions()[:24]
-    alone = [reply_to_json(engine.ask(q)) for q in questions]
+    alone = [to_json(engine.ask(q)) for q in questions]
     with ThreadPoolExecutor(4) as pool:
-        together = list(pool.map(lambda q: reply_to_json(engine.ask(q)), questions))
+        together = list(pool.map(lambda q: to_json(engine.ask(q)), questions))
     for a, b in zip(alone, together, strict=True):
         assert [p["start"] for p in a["passages"]] == [p["start"] for p in b["passages"]], a["question"]
         assert a["answer"] == b["answer"] and a["confidence"] == b["confidence"]

@@ -25,10 +25,9 @@ from qa.engine import Engine
 from qa.index import indexing
 from qa.settings import Settings
 from qa_eval.perf import rss_mb, run_load, running_server
+from tests.conftest import QUESTIONS
+from tests.live_server import running
 from ui.server import create_app
-
-from .conftest import QUESTIONS
-from .live_server import running
 
 NEW_DOCUMENT = "# Sommet de Reykjavik\n\nLe sommet de Reykjavik sur la flotte fantôme se tiendra le 14 mars.\n"
 

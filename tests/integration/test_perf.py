@@ -15,8 +15,7 @@ from qa.ingest.chunking import chunk_documents
 from qa.ingest.reader import read_corpus
 from qa.settings import Settings
 from qa_eval.synthetic import write_corpus
-
-from .conftest import BRIEFING, CORPUS, QUESTIONS
+from tests.conftest import BRIEFING, CORPUS, QUESTIONS
 
 
 def test_synthetic_corpus_has_the_chunks_asked_for_and_new_sentences(tmp_path: Path) -> None:

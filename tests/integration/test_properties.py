@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.engine import Engine, QuestionError, reply_to_json
+from qa.answer.reply import to_json
+from qa.engine import Engine, QuestionError
 from qa.ingest.chunking import chunk_document
 from qa.ingest.reader import read_text
 
@@ -64,7 +65,7 @@ def test_reader_and_chunker_never_fail_and_stay_verbatim(text: str, chunk_size: 
 @given(question=st.one_of(TEXTS, st.text(max_size=200)))
 def test_answering_never_fails_and_quotes_verbatim(engine: Engine, question: str) -> None:
     try:
-        reply = reply_to_json(engine.ask(question, k=3))
+        reply = to_json(engine.ask(question, k=3))
     except QuestionError:
         return
     assert 0.0 <= reply["confidence"] <= 1.0

@@ -7,8 +7,7 @@ import pytest
 
 from qa.core.model import Kind
 from qa.ingest.reader import CorpusError, read_corpus, read_text
-
-from .conftest import BRIEFING, CORPUS
+from tests.conftest import BRIEFING, CORPUS
 
 MARKDOWN = """# Rapport
 

@@ -4,24 +4,18 @@ import numpy as np
 
 from qa.engine import Engine
 from qa.query.analysis import analyze
-from qa.retrieve.retrieval import (
-    MISSING_NAME_FACTOR,
-    RARE_NAME_SHARE,
-    demote_missing_names,
-    naming_chunks,
-    unit_best_similarity,
-)
-
-from .conftest import bundled_questions
+from qa.retrieve.retrieval import demote_missing_names, naming_chunks, unit_best_similarity
+from qa.settings import NameMatching
+from tests.conftest import bundled_questions
 
 
 def test_only_names_that_few_passages_carry_select_passages(engine: Engine) -> None:
     index = engine.index
     elysee = naming_chunks(index, analyze("Quelle est la position de l’Élysée ?", index.lexical).names)
     assert elysee and all("lysée" in index.chunks[cid].index_text for cid in elysee)
-    # The briefing is about Chevening: a name in more than RARE_NAME_SHARE of the chunks selects nothing.
+    # The briefing is about Chevening: a name in more than NameMatching.rare_share of the chunks selects nothing.
     chevening = analyze("Qui organise la rencontre de Chevening ?", index.lexical).names
-    assert len(index.lexical.postings("words", "chevening")) > RARE_NAME_SHARE * len(index.chunks)
+    assert len(index.lexical.postings("words", "chevening")) > NameMatching.rare_share * len(index.chunks)
     assert chevening and naming_chunks(index, chevening) is None
     assert naming_chunks(index, []) is None
 
@@ -31,7 +25,7 @@ def test_passages_naming_none_of_the_names_are_scaled_down_and_reordered() -> No
     assert demote_missing_names(fused, None) == fused
     demoted = demote_missing_names(fused, {3, 5})
     assert [cid for cid, _, _ in demoted] == [3, 7, 5]
-    assert dict((cid, score) for cid, score, _ in demoted) == {3: 0.95, 7: MISSING_NAME_FACTOR, 5: 0.5}
+    assert dict((cid, score) for cid, score, _ in demoted) == {3: 0.95, 7: NameMatching.missing_factor, 5: 0.5}
 
 
 def test_lexical_scores_equal_bm25s_own_on_every_field(engine: Engine) -> None:

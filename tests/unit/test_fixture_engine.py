@@ -1,0 +1,62 @@
+"""The engine end to end on the fixture corpus: cited verbatim extracts, structure kept, bad input refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.answer.reply import to_json
+from qa.engine import Engine, QuestionError
+from tests.unit.conftest import BUDGET, NOTE
+
+
+def _check_verbatim(reply: dict, texts: dict[str, str]) -> None:
+    for item in [*reply["answer"], *reply["passages"]]:
+        assert texts[item["doc"]][item["start"] : item["end"]] == item["text"]
+
+
+def test_a_question_gets_a_cited_verbatim_extract(fixture_engine: Engine, fixture_texts: dict[str, str]) -> None:
+    reply = to_json(fixture_engine.ask("Qui coordonne les opérations du déménagement ?"))
+    _check_verbatim(reply, fixture_texts)
+    assert reply["answered"]
+    extract = reply["answer"][0]
+    assert "Claire Fontaine" in extract["text"] and extract["doc"] == NOTE
+    assert extract["section"] == "Organisation" and extract["passage"] == 1
+    assert reply["passages"][0]["doc"] == NOTE
+
+
+def test_a_table_row_is_quoted_with_its_header(fixture_engine: Engine, fixture_texts: dict[str, str]) -> None:
+    reply = to_json(fixture_engine.ask("Quel jour a lieu le transport des échantillons ?"))
+    _check_verbatim(reply, fixture_texts)
+    row = next(e for e in reply["answer"] if "Transport des échantillons" in e["text"])
+    assert "Mercredi 5 mars" in row["text"] and row["context"]["text"].startswith("| Jour")
+    text = fixture_texts[row["doc"]]
+    assert text[row["context"]["start"] : row["context"]["end"]] == row["context"]["text"]
+
+
+def test_an_faq_question_is_answered_by_its_answer(fixture_engine: Engine, fixture_texts: dict[str, str]) -> None:
+    reply = to_json(fixture_engine.ask("Qui contacter en cas de problème ?"))
+    _check_verbatim(reply, fixture_texts)
+    assert "Paul Mercier" in reply["answer"][0]["text"]
+
+
+def test_each_document_answers_its_own_questions(fixture_engine: Engine, fixture_texts: dict[str, str]) -> None:
+    reply = to_json(fixture_engine.ask("Quel est le montant du budget informatique ?"))
+    _check_verbatim(reply, fixture_texts)
+    assert reply["passages"][0]["doc"] == BUDGET and "1,2 million" in reply["passages"][0]["text"]
+
+
+def test_a_follow_up_is_read_with_the_question_before(fixture_engine: Engine) -> None:
+    reply = fixture_engine.ask("Et le budget ?", previous="Quand a lieu le vote du conseil ?")
+    assert reply.interpreted_as == "Quand a lieu le vote du conseil ? Et le budget ?"
+
+
+@pytest.mark.parametrize(("question", "message"), [("", "empty"), ("   \u200b ", "empty"), (42, "text")])
+def test_bad_questions_are_refused_with_a_reason(fixture_engine: Engine, question: object, message: str) -> None:
+    with pytest.raises(QuestionError, match=message):
+        fixture_engine.ask(question)  # type: ignore[arg-type]
+
+
+def test_k_is_bounded(fixture_engine: Engine) -> None:
+    with pytest.raises(QuestionError, match="k must be"):
+        fixture_engine.ask("Qui ?", k=0)
+    assert len(fixture_engine.ask("Qui coordonne les opérations ?", k=2).passages) == 2
