@@ -84,6 +84,9 @@ ENV_VARS = {
     "BRIEFING_QA_UI_PASSWORD": "ui_password",
     "BRIEFING_QA_UI_SESSIONS": "ui_sessions",
     "BRIEFING_QA_MALLOC_ARENAS": "malloc_arenas",
+    "BRIEFING_QA_UI_TEMP": "ui_temp_dir",
+    "BRIEFING_QA_UI_QUEUE": "ui_queue_size",
+    "BRIEFING_QA_MAX_CONNECTIONS": "max_connections",
 }
 
 
@@ -145,6 +148,15 @@ class Settings:
     ui_sessions: int = 1000
     # glibc malloc arenas of a serving process (0: glibc's default of 8 per core); see ui.server.
     malloc_arenas: int = 2
+    # Gradio's temporary and cache folder (default: INDEX_DIR/gradio); its files older than an hour
+    # are deleted every ten minutes. Nothing outside can write there: uploads are closed.
+    ui_temp_dir: Path | None = None
+    # Questions from the page or the Gradio API waiting at once; past it, 503 at once.
+    ui_queue_size: int = 64
+    # Of those, computed at once (the engine itself computes one per core at a time).
+    ui_concurrency: int = 8
+    # Open connections (and requests in progress) the server takes; past it, 503.
+    max_connections: int = 1000
 
     # Bumped whenever the index format or how it is derived changes, so old indexes rebuild.
     index_format: int = 6  # 6: chunks.jsonl, read as asked for
@@ -152,6 +164,10 @@ class Settings:
     @property
     def max_document_bytes(self) -> int:
         return int(self.max_document_mb * 1_000_000)
+
+    @property
+    def gradio_dir(self) -> Path:
+        return self.ui_temp_dir or self.index_dir / "gradio"
 
     @property
     def encoder_dir(self) -> Path:
@@ -168,7 +184,7 @@ class Settings:
             if environ.get(var):
                 values[name] = _parse(types[name], environ[var])
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for name in ("corpus_dir", "index_dir"):
+        for name in ("corpus_dir", "index_dir", "ui_temp_dir"):
             if name in values:
                 values[name] = Path(str(values[name])).expanduser().resolve()
         return replace(cls(), **values)

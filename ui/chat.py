@@ -180,16 +180,17 @@ def _layout(engine: Engine, handlers: Handlers) -> Page:
                 briefing=briefing, **chat)  # fmt: skip
 
 
-def _wire(page: Page, handlers: Handlers) -> None:
+def _wire(page: Page, handlers: Handlers, concurrency: int) -> None:
     shown = [page.chatbot, page.conversation, page.sources, page.briefing, page.question]
-    # One event for Enter and the button; no concurrency limit: the engine is read-only and fast.
+    # One event for Enter and the button; ``concurrency`` questions computed at once, the others
+    # wait in Gradio's bounded queue.
     gr.on(
         [page.question.submit, page.send.click],
         handlers.ask,
         inputs=[page.question, page.conversation],
         outputs=page.reply_json,
         api_name="ask",
-        concurrency_limit=None,
+        concurrency_limit=concurrency,
         show_progress="minimal",
     ).success(
         handlers.show,
@@ -217,8 +218,8 @@ def _wire(page: Page, handlers: Handlers) -> None:
     )
 
 
-def build_ui(engine: Engine) -> gr.Blocks:
+def build_ui(engine: Engine, concurrency: int = 8) -> gr.Blocks:
     handlers = Handlers(engine)
     with gr.Blocks(title="briefing-qa") as demo:
-        _wire(_layout(engine, handlers), handlers)
+        _wire(_layout(engine, handlers), handlers, concurrency)
     return demo

@@ -17,6 +17,7 @@ from typing import Any
 
 from qa.core import offline
 from qa.settings import Settings
+from ui.guards import RouteAllowList, UiLogin, send_json
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,8 @@ MAX_BODY_BYTES = 256 * 1024
 # Gradio's per-event records, kept for its monitoring page (off here): a few, and never summarised.
 GRADIO_ANALYTICS_EVENTS_KEPT = 100
 GRADIO_ANALYTICS_NEVER = 2**62
+# Every ten minutes, Gradio's files older than an hour are deleted (frequency, age; seconds).
+GRADIO_FILES_MAX_AGE = (600, 3600)
 
 
 class BodySizeLimit:
@@ -63,15 +66,7 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Any, limit: int) -> None:
-    body = f'{{"detail": "request body larger than {limit} bytes"}}'.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, 413, f'{{"detail": "request body larger than {limit} bytes"}}'.encode())
 
 
 class FrameAncestors:
@@ -140,20 +135,23 @@ def create_app(engine: Any, settings: Settings, root_path: str = "") -> Any:
 
 def _api_app(engine: Any, settings: Settings) -> Any:
     """The FastAPI app with its guards (CORS, framing, token, body size), the API and the web component."""
-    from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import FileResponse
+    from fastapi_offline import FastAPIOffline
 
     from qa import __version__
     from ui.api import api_router
 
-    app = FastAPI(
+    # Swagger UI's script, style and icon served by the app itself: an intranet has no CDN.
+    app = FastAPIOffline(
         title="briefing-qa",
         version=__version__,
         description="Cited, extractive answers to questions about a briefing.",
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        static_url="/api/docs-assets",
+        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
     )
     # An explicit CORS policy also switches off Gradio's own, which reflects any localhost origin.
     app.add_middleware(
@@ -167,6 +165,7 @@ def _api_app(engine: Any, settings: Settings) -> Any:
     if settings.api_token:
         app.add_middleware(BearerToken, token=settings.api_token)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(RouteAllowList)  # outermost: a closed route reaches no app and no guard
     app.include_router(api_router(engine))
 
     @app.get("/gradio.js", include_in_schema=False)
@@ -184,13 +183,20 @@ def _mount_ui(app: Any, engine: Any, settings: Settings, root_path: str) -> None
     from ui.chat import CSS, build_ui
 
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-    # Gradio summarises its event records with pandas, for its monitoring page only (off here): that
-    # was most of the Gradio API's cost per answer, and importing pandas at the first summary grew
-    # the server by some 30 MiB under load. Never summarised; a few records kept.
+    # Gradio summarises its event records with pandas (a DataFrame every so many events), for its
+    # monitoring page only, which is off here: never summarised, a few records kept.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(GRADIO_ANALYTICS_NEVER))
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", str(GRADIO_ANALYTICS_EVENTS_KEPT))
-    demo = build_ui(engine)
+    # Gradio's files live where the operator says, and age out.
+    try:
+        settings.gradio_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # the chat writes no file there (uploads are closed): serve anyway
+        log.warning("cannot create Gradio's folder %s: %s", settings.gradio_dir, exc)
+    os.environ["GRADIO_TEMP_DIR"] = str(settings.gradio_dir)
+    demo = build_ui(engine, concurrency=settings.ui_concurrency)
     demo.state_session_capacity = settings.ui_sessions
+    demo.delete_cache = GRADIO_FILES_MAX_AGE
+    demo.queue(max_size=settings.ui_queue_size)
     gr.mount_gradio_app(
         app,
         demo,
@@ -207,6 +213,11 @@ def _mount_ui(app: Any, engine: Any, settings: Settings, root_path: str) -> None
         show_error=True,
         auth=(settings.ui_user, settings.ui_password) if settings.ui_password else None,
     )
+    if settings.ui_password:
+        from starlette.routing import Mount
+
+        gradio_app = next(route.app for route in app.routes if isinstance(route, Mount) and route.path == "")
+        app.add_middleware(UiLogin, gradio_app=gradio_app)
 
 
 def limit_malloc_arenas(arenas: int) -> None:
@@ -250,5 +261,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, root_pa
         log_level="warning",
         access_log=False,
         timeout_keep_alive=75,
+        # Past this many open connections (held-open event streams, slow clients), 503 at once
+        # rather than running out of file descriptors.
+        limit_concurrency=settings.max_connections,
     )
     return 0

@@ -229,3 +229,18 @@ def test_document_text_is_never_executed(browser: Browser, encoder, tmp_path: Pa
         assert dialogs == []
         assert page.locator("#chat img[src='x'], #briefing-view img, #briefing-view script").count() == 0
         context.close()
+
+
+def test_api_docs_render_from_the_app_alone(browser: Browser, server: str) -> None:
+    """/api/docs draws the API from local files: no CDN, no request to another host."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(server + "/api/docs")
+    expect(page.locator(".swagger-ui .opblock-summary-path").first).to_be_visible(timeout=30_000)
+    expect(page.locator(".swagger-ui")).to_contain_text("/api/ask")
+    hosts = {url.split("/")[2] for url in requests if url.startswith("http")}
+    assert hosts == {server.split("/")[2]}, requests
+    assert any("/api/docs-assets/swagger-ui-bundle.js" in url for url in requests)
+    context.close()

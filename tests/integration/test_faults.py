@@ -228,5 +228,5 @@ def test_ui_sessions_are_capped(engine: Engine, settings: Settings) -> None:
         for number in range(8):
             event = httpx.post(f"{url}/gradio_api/call/ask", json={"data": [f"Question {number} ?"]}).json()
             httpx.get(f"{url}/gradio_api/call/ask/{event['event_id']}")
-        gradio_app = next(route.app for route in app.routes if isinstance(route, Mount))
+        gradio_app = next(route.app for route in app.routes if isinstance(route, Mount) and route.path == "")
         assert len(gradio_app.state_holder.session_data) == 5

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -124,11 +125,13 @@ def test_gradio_client_gets_the_same_reply(server: str) -> None:
     assert via_gradio == via_api
 
 
-def test_chat_event_has_no_concurrency_limit(engine: Engine, settings: Settings) -> None:
-    app = create_app(engine, settings)
+def test_chat_event_and_queue_are_bounded_by_the_settings(engine: Engine, settings: Settings) -> None:
+    app = create_app(engine, replace(settings, ui_concurrency=3, ui_queue_size=17))
     gradio_app = next(route.app for route in app.routes if getattr(route, "path", None) == "")
-    functions = [fn for fn in gradio_app.get_blocks().fns.values() if fn.api_name == "ask"]
-    assert len(functions) == 1 and functions[0].concurrency_limit is None
+    blocks = gradio_app.get_blocks()
+    functions = [fn for fn in blocks.fns.values() if fn.api_name == "ask"]
+    assert len(functions) == 1 and functions[0].concurrency_limit == 3
+    assert blocks._queue.max_size == 17
 
 
 def test_page_loads_nothing_from_another_host(server: str) -> None:
