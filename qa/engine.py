@@ -134,10 +134,13 @@ class Engine:
         self._watcher = threading.Thread(target=loop, name="index-watcher", daemon=True)
         self._watcher.start()
 
-    async def ask_async(self, question: str, k: int | None = None, previous: str | None = None) -> Reply:
+    async def ask_async(
+        self, question: str, k: int | None = None, previous: str | None = None, documents: list[str] | None = None
+    ) -> Reply:
         """ask() for an asyncio server, computed on the engine's own threads."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(self.ask, question, k, previous))
+        ask = functools.partial(self.ask, question, k, previous, documents=documents)
+        return await loop.run_in_executor(self._pool, ask)
 
     def ask(
         self,
@@ -145,9 +148,11 @@ class Engine:
         k: int | None = None,
         previous: str | None = None,
         pipeline: Pipeline | None = None,
+        documents: list[str] | None = None,
     ) -> Reply:
         """The reply to one question (``previous``: the question before it, for follow-ups);
-        ``pipeline``: other stages than the engine's (the benchmark's ablations)."""
+        ``pipeline``: other stages than the engine's (the benchmark's ablations); ``documents``:
+        ask these documents only (their paths, as ``GET /api/documents`` lists them)."""
         k = self.settings.top_k if k is None else k
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
             raise QuestionError(f"k must be a whole number from 1 to {MAX_K}")
@@ -156,28 +161,6 @@ class Engine:
         text, truncated = clean(question)
         if not text:
             raise QuestionError("the question is empty")
-        if threading.current_thread().name.startswith(ENGINE_THREADS):
-            return self._compute(question, text, truncated, k, previous, pipeline)
-        # Computed on the engine's own threads whoever asks: a web server's worker threads come and go,
-        # and answers computed on them made the server's memory creep (soak test, Gradio calls).
-        return self._pool.submit(self._compute, question, text, truncated, k, previous, pipeline).result()
-
-    def _compute(
-        self, question: str, text: str, truncated: bool, k: int, previous: str | None, pipeline: Pipeline | None
-    ) -> Reply:
-        with self._computing:
-            with self._in_flight_lock:
-                self._in_flight += 1
-            try:
-                return self._answer(question, text, truncated, k, previous, pipeline)
-            finally:
-                with self._in_flight_lock:
-                    self._in_flight -= 1
-
-    def _answer(
-        self, question: str, text: str, truncated: bool, k: int, previous: str | None, pipeline: Pipeline | None
-    ) -> Reply:
-        started = time.perf_counter()
         work = Work(
             index=self.index,  # one snapshot per question: a reload may swap self.index meanwhile
             text=text,
@@ -185,11 +168,39 @@ class Engine:
             truncated=truncated,
             k=k,
             depth=max(k, self.settings.candidates),
-            all_threads=self._in_flight == 1,
+            documents=self._documents(documents),
         )
-        (pipeline or self.pipeline).run(work)
-        work.timings["total"] = time.perf_counter() - started
-        return self._reply(question, work)
+        if threading.current_thread().name.startswith(ENGINE_THREADS):
+            return self._compute(question, work, pipeline)
+        # Computed on the engine's own threads whoever asks: a web server's worker threads come and go,
+        # and answers computed on them made the server's memory creep (soak test, Gradio calls).
+        return self._pool.submit(self._compute, question, work, pipeline).result()
+
+    def _documents(self, documents: list[str] | None) -> frozenset[str] | None:
+        if documents is None:
+            return None
+        if not isinstance(documents, list | tuple) or not all(isinstance(d, str) for d in documents):
+            raise QuestionError("documents must be a list of document ids")
+        unknown = [d for d in documents if d not in self.index.documents]
+        if unknown:
+            raise QuestionError(f"unknown document: {unknown[0]} (GET /api/documents lists them)")
+        if not documents:
+            raise QuestionError("documents is empty: leave it out to ask every document")
+        return frozenset(documents)
+
+    def _compute(self, question: str, work: Work, pipeline: Pipeline | None) -> Reply:
+        with self._computing:
+            with self._in_flight_lock:
+                self._in_flight += 1
+            try:
+                work.all_threads = self._in_flight == 1
+                started = time.perf_counter()
+                (pipeline or self.pipeline).run(work)
+                work.timings["total"] = time.perf_counter() - started
+                return self._reply(question, work)
+            finally:
+                with self._in_flight_lock:
+                    self._in_flight -= 1
 
     def _reply(self, question: str, work: Work) -> Reply:
         """The reply of a question's finished work: the extracts if the confidence clears the threshold."""
@@ -199,8 +210,8 @@ class Engine:
         answered = bool(extracts) and confidence >= self.settings.abstain_below
         # The passages are ranked the same whether or not the confidence clears the threshold: a
         # reader told the briefing may not answer still sees the closest passage first.
-        passages = [replace(p, line=index.line_of(p.chunk.doc, p.chunk.start)) for p in work.passages[: work.k]]
-        extracts = tuple(replace(e, line=index.line_of(e.doc, e.start)) for e in extracts)
+        passages = [_cited(p, index, p.chunk.doc, p.chunk.start) for p in work.passages[: work.k]]
+        extracts = tuple(_cited(e, index, e.doc, e.start) for e in extracts)
         notice = f"question shortened to its first {len(work.query.text)} characters" if work.truncated else ""
         return Reply(
             question=question,
@@ -212,3 +223,8 @@ class Engine:
             notice=notice,
             interpreted_as=work.variants[-1].text if len(work.variants) > 1 else "",
         )
+
+
+def _cited(item: Any, index: LoadedIndex, doc: str, start: int) -> Any:
+    """A passage or an extract with the line (and, in a PDF, the page) it starts on."""
+    return replace(item, line=index.line_of(doc, start), page=index.page_of(doc, start))

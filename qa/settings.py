@@ -159,7 +159,7 @@ class Settings:
     max_connections: int = 1000
 
     # Bumped whenever the index format or how it is derived changes, so old indexes rebuild.
-    index_format: int = 6  # 6: chunks.jsonl, read as asked for
+    index_format: int = 7  # 7: web pages, PDF and Word files, each document's format, date, language, pages
 
     @property
     def max_document_bytes(self) -> int:

@@ -1,4 +1,5 @@
-"""The plain JSON API: ``POST /api/ask`` and ``GET /api/health``, documented in the OpenAPI schema."""
+"""The plain JSON API: ``POST /api/ask``, ``GET /api/documents`` (and each one's text), ``GET /api/health``,
+documented in the OpenAPI schema."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, HTTPException, Response
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from qa.answer.reply import ReplyJSON, to_json
@@ -24,6 +26,19 @@ class AskRequest(BaseModel):
     previous: StrictStr | None = Field(
         default=None, description="The previous question of the conversation, for follow-ups such as 'Et la Russie ?'"
     )
+    documents: list[StrictStr] | None = Field(
+        default=None, description="Ask these documents only: their ids, as GET /api/documents lists them."
+    )
+
+
+class DocumentInfo(BaseModel):
+    id: str = Field(description="The document's path in the corpus: its id in citations and in its text's route")
+    title: str
+    format: str = Field(description="text, markdown, html, pdf or docx (told from the content)")
+    date: str = Field(description="ISO 8601: the document's own date where its metadata has one, else the file's")
+    language: str
+    pages: int = Field(description="Pages of a PDF (0 for other documents)")
+    chars: int = Field(description="Characters of the text as indexed (GET /api/documents/{id}/text)")
 
 
 class Health(BaseModel):
@@ -47,7 +62,7 @@ def api_router(engine: Engine) -> APIRouter:
     )
     async def ask(request: AskRequest) -> Response:
         try:
-            reply = await engine.ask_async(request.question, request.k, request.previous)
+            reply = await engine.ask_async(request.question, request.k, request.previous, request.documents)
         except QuestionError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
         # Serialised directly: to_json's output is the documented ReplyJSON (tested), and validating
@@ -65,5 +80,33 @@ def api_router(engine: Engine) -> APIRouter:
             "index": index.path.name,
             "problems": index.manifest["corpus"].get("problems", []),
         }
+
+    @router.get("/documents", response_model=list[DocumentInfo], summary="The documents the chatbot answers from")
+    async def documents() -> list[dict[str, Any]]:
+        catalogue = engine.index.catalogue
+        return [
+            {
+                "id": path,
+                "title": entry.get("title", ""),
+                "format": entry.get("format", "text"),
+                "date": entry.get("date", ""),
+                "language": entry.get("language", ""),
+                "pages": len(entry.get("pages") or ()),
+                "chars": entry.get("chars", len(engine.index.documents[path])),
+            }
+            for path, entry in catalogue.items()
+        ]
+
+    @router.get(
+        "/documents/{doc_id:path}/text",
+        response_class=PlainTextResponse,
+        summary="A document's text as indexed: every citation's start and end are offsets into it",
+        responses={404: {"description": "No such document"}},
+    )
+    async def document_text(doc_id: str) -> PlainTextResponse:
+        text = engine.index.documents.get(doc_id)
+        if text is None:
+            raise HTTPException(status_code=404, detail=f"no document {doc_id!r} (GET /api/documents lists them)")
+        return PlainTextResponse(text)
 
     return router

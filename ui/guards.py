@@ -35,6 +35,7 @@ OPEN_ROUTES = (
     # The product's own routes.
     Rule(POST, r"/api/ask", "the HTTP API (a bearer token when one is set)"),
     Rule(GET, r"/api/health", "health check (always open)"),
+    Rule(GET, r"/api/documents|/api/documents/.+/text", "the documents, and the text every citation points into"),
     Rule(GET, r"/api/docs|/api/openapi\.json", "the API's documentation and schema"),
     Rule(GET, r"/api/docs-assets/[\w.-]+", "Swagger UI's script, style and icon, served locally"),
     Rule(GET, r"/gradio\.js", "the web component's script, for intranet pages"),

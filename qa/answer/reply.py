@@ -49,6 +49,8 @@ class ExtractJSON(TypedDict):
     """1-based rank of the passage the extract comes from: its citation number."""
     line: int
     """1-based line of the extract's start in the document."""
+    page: NotRequired[int]
+    """1-based page, for a PDF."""
     context: NotRequired[ContextJSON]
 
 
@@ -67,6 +69,8 @@ class PassageJSON(TypedDict):
     kind: str
     """paragraph, list, table or faq."""
     line: int
+    page: NotRequired[int]
+    """1-based page of the passage's start, for a PDF."""
     rankers: dict[str, int]
     """Each ranker's rank of the passage (before fusion)."""
 
@@ -100,6 +104,8 @@ def extract_to_json(extract: Extract) -> ExtractJSON:
         "passage": extract.passage,
         "line": extract.line,
     }
+    if extract.page is not None:
+        data["page"] = extract.page
     if extract.context is not None:
         data["context"] = {"text": extract.context_text, "start": extract.context.start, "end": extract.context.end}
     return data
@@ -107,7 +113,7 @@ def extract_to_json(extract: Extract) -> ExtractJSON:
 
 def passage_to_json(passage: Passage) -> PassageJSON:
     chunk = passage.chunk
-    return {
+    data: PassageJSON = {
         "rank": passage.rank,
         "text": chunk.text,
         "doc": chunk.doc,
@@ -119,6 +125,9 @@ def passage_to_json(passage: Passage) -> PassageJSON:
         "line": passage.line,
         "rankers": passage.ranks,
     }
+    if passage.page is not None:
+        data["page"] = passage.page
+    return data
 
 
 def to_json(reply: Reply) -> ReplyJSON:

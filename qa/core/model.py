@@ -6,6 +6,7 @@ citation can always be checked and highlighted.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -50,9 +51,17 @@ class Element:
 @dataclass(frozen=True)
 class Document:
     path: str  # relative to the corpus folder, with forward slashes
-    text: str
+    text: str  # as indexed: for a web page, PDF or Word file, the text extracted from it
     title: str
     elements: tuple[Element, ...]
+    format: str = "text"  # text, markdown, html, pdf, docx (told from the content)
+    date: str = ""  # ISO 8601: the document's own date where its metadata has one, else the file's
+    language: str = ""  # "fr" or "en"
+    pages: tuple[int, ...] = ()  # a PDF: where each page starts in ``text``
+
+    def page_of(self, offset: int) -> int | None:
+        """1-based page of a character offset (None: the document has no pages)."""
+        return bisect.bisect_right(self.pages, offset) if self.pages else None
 
     def line_of(self, offset: int) -> int:
         """1-based line number of a character offset."""
@@ -109,6 +118,7 @@ class Passage:
     score: float
     ranks: dict[str, int] = field(default_factory=dict)
     line: int = 0  # 1-based line of the chunk's start in its document
+    page: int | None = None  # 1-based page of a PDF
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,7 @@ class Extract:
     context: Span | None = None
     context_text: str = ""
     line: int = 0  # 1-based line of the extract's start in its document
+    page: int | None = None  # 1-based page of a PDF
 
 
 @dataclass(frozen=True)

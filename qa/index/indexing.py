@@ -71,6 +71,8 @@ class LoadedIndex:
     lexical: LexicalIndex
     # Each document's title (its first heading or line), by path: a field of its own for ranking.
     titles: dict[str, str] = field(default_factory=dict)
+    # Each document's description (path, title, format, date, language, pages, characters), by path.
+    catalogue: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Offsets of each document's line breaks, computed on first use (citations give line numbers).
     _newlines: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
@@ -80,6 +82,11 @@ class LoadedIndex:
             code_points = np.frombuffer(self.documents[doc].encode("utf-32-le"), dtype=np.uint32)
             newlines = self._newlines.setdefault(doc, np.flatnonzero(code_points == ord("\n")))
         return int(np.searchsorted(newlines, offset)) + 1
+
+    def page_of(self, doc: str, offset: int) -> int | None:
+        """1-based page of an offset in a PDF (None for documents without pages)."""
+        pages = self.catalogue.get(doc, {}).get("pages") or ()
+        return int(np.searchsorted(pages, offset, side="right")) if pages else None
 
 
 def corpus_fingerprint(corpus_dir: Path, max_bytes: int) -> dict[str, str]:
@@ -200,6 +207,7 @@ def load(build: Path) -> LoadedIndex:
         chunks=chunks,
         documents={d["path"]: d["text"] for d in docs},
         titles={d["path"]: d.get("title", "") for d in docs},
+        catalogue={d["path"]: {k: v for k, v in d.items() if k != "text"} for d in docs},
         dense=vector_index.load(build / "dense.faiss", manifest["vector_index"]),
         unit_vectors=unit_vectors,
         unit_owner=np.repeat(np.arange(len(chunks), dtype=np.int64), counts),
@@ -329,7 +337,19 @@ def _write_parts(
 ) -> dict[str, str]:
     """Write the index's files into folder; returns each file's SHA-256, for the manifest."""
     chunk_store.write(chunks, folder)
-    docs_json = [{"path": d.path, "title": d.title, "text": d.text} for d in documents]
+    docs_json = [
+        {
+            "path": d.path,
+            "title": d.title,
+            "format": d.format,
+            "date": d.date,
+            "language": d.language,
+            "pages": list(d.pages),
+            "chars": len(d.text),
+            "text": d.text,
+        }
+        for d in documents
+    ]
     (folder / "documents.json").write_text(json.dumps(docs_json, ensure_ascii=False), "utf-8")
     np.save(folder / "unit-vectors.npy", unit_vectors, allow_pickle=False)
     vector_index.save(dense, folder / "dense.faiss")

@@ -15,14 +15,20 @@ import logging
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.core.model import Document, Element, Kind, Span
+from qa.core.text import english_share
+from qa.ingest import formats
 
 log = logging.getLogger(__name__)
 
-DOCUMENT_SUFFIXES = (".txt", ".md")
+# Files read as documents; the type itself is told from the content (a .txt holding a web page is
+# read as one), see qa.ingest.formats.
+DOCUMENT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".pdf", ".docx")
+# A text is English when this share of its words are English-only function words (French: ~0).
+ENGLISH_SHARE = 0.1
 # Larger documents are skipped with a message: reading and parsing them would take minutes and
 # gigabytes (a 20 MB text is some 3 million words). Settings.max_document_mb overrides it.
 DEFAULT_MAX_DOCUMENT_BYTES = 20_000_000
@@ -67,7 +73,7 @@ class _Line:
 
 
 def read_corpus(corpus_dir: Path, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> tuple[list[Document], list[str]]:
-    """Read every .txt and .md document below corpus_dir.
+    """Read every document below corpus_dir: text, Markdown, web pages, PDF and Word files.
 
     Returns the documents and a list of problems (one clear message per file skipped, naming it);
     one bad file never hides the others.
@@ -80,23 +86,40 @@ def read_corpus(corpus_dir: Path, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -
         problem = unreadable_reason(path, max_bytes)
         if problem is None:
             try:
-                text = path.read_bytes().decode("utf-8")
-            except UnicodeDecodeError as exc:
-                problem = f"not UTF-8 text (byte {exc.start})"
+                doc = read_file(path, rel)
+            except formats.Unreadable as exc:
+                problem = str(exc)
             except OSError as exc:
                 problem = f"cannot be read ({exc.strerror or exc})"
-        if problem is None:
-            doc = read_text(rel, text)
-            if doc.elements:
-                documents.append(doc)
-                continue
-            problem = "no text found"
+            else:
+                if doc.elements:
+                    documents.append(doc)
+                    continue
+                problem = "no text found"
         problems.append(f"{rel}: {problem}; skipped")
     for problem in problems:
         log.warning("corpus: %s", problem)
     if not documents:
-        raise CorpusError(f"no readable .txt or .md document in {corpus_dir}")
+        raise CorpusError(f"no readable document in {corpus_dir}")
     return documents, problems
+
+
+def read_file(path: Path, rel: str) -> Document:
+    """One file of the corpus, whatever its type, read into its structure (``formats.Unreadable``: why not)."""
+    data = path.read_bytes()
+    kind = formats.detect(data, path.suffix)
+    if kind is None:
+        raise formats.Unreadable("not a text, web page, PDF or Word file")
+    converted = formats.convert(data, kind, path.stat().st_mtime)
+    doc = read_text(rel, converted.text)
+    return replace(
+        doc,
+        title=doc.title or converted.title or path.stem,
+        format=converted.format,
+        date=converted.date,
+        language="en" if english_share(converted.text[:20_000]) > ENGLISH_SHARE else "fr",
+        pages=converted.pages,
+    )
 
 
 def corpus_files(corpus_dir: Path) -> Iterator[Path]:

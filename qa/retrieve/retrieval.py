@@ -198,9 +198,11 @@ class Rank:
     def run(self, work: Work) -> None:
         weights = dict(self.weights)
         assert work.vectors is not None
+        # Asked of some documents only: every chunk is ranked, so that theirs are all among the lists.
+        depth = len(work.index.chunks) if work.documents is not None else work.depth
         for number, (query, vector) in enumerate(zip(work.variants, work.vectors, strict=True)):
             suffix = f"@{number + 1}" if number else ""
-            rankings = rank(work.index, query, vector, weights, work.depth)
+            rankings = rank(work.index, query, vector, weights, depth)
             for name, ids in rankings.order.items():
                 work.rankings[name + suffix] = ids
                 work.ranking_weights[name + suffix] = weights[name]
@@ -233,13 +235,17 @@ class DemoteMissingNames:
 
 @dataclass(frozen=True)
 class KeepCandidates:
-    """Keeps the best ``work.depth`` fused chunks as the candidate passages, numbered from 1."""
+    """Keeps the best ``work.depth`` fused chunks (of the documents asked, if given) as the
+    candidate passages, numbered from 1."""
 
     name: str = "candidates"
     timing: str = "fuse"
 
     def run(self, work: Work) -> None:
+        chunks, fused = work.index.chunks, work.fused
+        if work.documents is not None:
+            fused = [item for item in fused if chunks[item[0]].doc in work.documents]
         work.passages = [
-            Passage(chunk=work.index.chunks[cid], rank=position, score=score, ranks=ranks)
-            for position, (cid, score, ranks) in enumerate(work.fused[: work.depth], start=1)
+            Passage(chunk=chunks[cid], rank=position, score=score, ranks=ranks)
+            for position, (cid, score, ranks) in enumerate(fused[: work.depth], start=1)
         ]
