@@ -85,6 +85,7 @@ ENV_VARS = {
     "BRIEFING_QA_UI_SESSIONS": "ui_sessions",
     "BRIEFING_QA_MALLOC_ARENAS": "malloc_arenas",
     "BRIEFING_QA_UI_TEMP": "ui_temp_dir",
+    "BRIEFING_QA_TITLE": "corpus_title",
     "BRIEFING_QA_UI_QUEUE": "ui_queue_size",
     "BRIEFING_QA_MAX_CONNECTIONS": "max_connections",
 }
@@ -148,6 +149,8 @@ class Settings:
     ui_sessions: int = 1000
     # glibc malloc arenas of a serving process (0: glibc's default of 8 per core); see ui.server.
     malloc_arenas: int = 2
+    # What the page calls the corpus ("" : "the briefing" for one document, "the briefings" for more).
+    corpus_title: str = ""
     # Gradio's temporary and cache folder (default: INDEX_DIR/gradio); its files older than an hour
     # are deleted every ten minutes. Nothing outside can write there: uploads are closed.
     ui_temp_dir: Path | None = None

@@ -56,9 +56,29 @@ class Handlers:
         self.engine = engine
         self.first_doc = next(iter(engine.index.documents))
 
+    @property
+    def many(self) -> bool:
+        return len(self.engine.index.documents) > 1
+
+    def title_of(self, doc: str) -> str:
+        return self.engine.index.titles.get(doc) or doc
+
+    def document_choices(self, lang: str) -> list[tuple[str, str]]:
+        """"All briefings", then each one by its title (the value: its id; "": all)."""
+        titles = sorted(((self.title_of(doc), doc) for doc in self.engine.index.documents), key=lambda c: c[0].lower())
+        return [(t(lang, "all_documents"), ""), *titles]
+
+    def heading(self, lang: str) -> str:
+        title = self.engine.settings.corpus_title or t(lang, "title_many" if self.many else "title")
+        return f"## {title}\n{t(lang, 'intro_many' if self.many else 'intro')}"
+
     def ask(self, question: str, conversation: dict[str, Any]) -> dict[str, Any]:
+        # The briefing chosen is kept in the conversation's state, so that the Gradio API's "/ask"
+        # still takes the question alone.
+        document = (conversation or {}).get("document")
         try:
-            reply = self.engine.ask(question, previous=(conversation or {}).get("previous"))
+            documents = [document] if document else None
+            reply = self.engine.ask(question, previous=(conversation or {}).get("previous"), documents=documents)
         except QuestionError as exc:
             raise gr.Error(str(exc)) from None
         return to_json(reply)
@@ -81,8 +101,11 @@ class Handlers:
         passages = [
             {"rank": p["rank"], "doc": p["doc"], "start": p["start"], "end": p["end"]} for p in reply["passages"]
         ]
-        conversation = {"previous": question, "passages": passages}
-        choices = [(source_label(p, lang), str(p["rank"])) for p in reply["passages"]]
+        conversation = {"previous": question, "passages": passages, "document": (conversation or {}).get("document")}
+        choices = [
+            (source_label(p, lang, self.title_of(p["doc"]) if self.many else ""), str(p["rank"]))
+            for p in reply["passages"]
+        ]
         cited = str(reply["answer"][0]["passage"]) if reply["answered"] else (choices[0][1] if choices else None)
         shown = self.briefing_for(conversation, cited)
         return history, conversation, gr.update(choices=choices, value=cited), shown, ""
@@ -91,24 +114,32 @@ class Handlers:
         documents = self.engine.index.documents
         passage = next((p for p in conversation.get("passages", []) if str(p["rank"]) == rank), None)
         if passage is None:
-            return briefing_html(documents[self.first_doc], None, self.first_doc)
-        text = documents[passage["doc"]]
-        return briefing_html(text, (passage["start"], passage["end"]), passage["doc"], passage.get("extracts"))
+            return briefing_html(documents[self.first_doc], None, self.title_of(self.first_doc))
+        text, title = documents[passage["doc"]], self.title_of(passage["doc"])
+        return briefing_html(text, (passage["start"], passage["end"]), title, passage.get("extracts"))
 
-    def start_over(self) -> tuple[Any, ...]:
-        empty = {"previous": None, "passages": []}
+    def choose(self, document: str | None, conversation: dict[str, Any]) -> dict[str, Any]:
+        """The briefing asked from now on ("" or None: all of them)."""
+        return {**(conversation or {}), "document": document or None}
+
+    def start_over(self, conversation: dict[str, Any]) -> tuple[Any, ...]:
+        empty = {"previous": None, "passages": [], "document": (conversation or {}).get("document")}
         return [], empty, gr.update(choices=[], value=None), self.briefing_for({}, None), ""
 
     def relabel(self, language: str) -> tuple[Any, ...]:
         lang = LANGUAGES.get(language, "fr")
         return (
-            f"## {t(lang, 'title')}\n{t(lang, 'intro')}",
+            self.heading(lang),
             gr.update(label=t(lang, "question"), placeholder=t(lang, "placeholder")),
             gr.update(value=t(lang, "send")),
             gr.update(value=t(lang, "new")),
             gr.update(label=t(lang, "sources")),
             f"### {t(lang, 'briefing')}",
             gr.update(label=t(lang, "examples")),
+            gr.update(
+                label=t(lang, "documents").format(n=len(self.engine.index.documents)),
+                choices=self.document_choices(lang),
+            ),
         )
 
 
@@ -128,10 +159,20 @@ class Page:
     sources: gr.Radio
     briefing_heading: gr.Markdown
     briefing: gr.HTML
+    document: gr.Dropdown
 
 
-def _chat_column(engine: Engine) -> dict[str, Any]:
-    heading = gr.Markdown(f"## {t('fr', 'title')}\n{t('fr', 'intro')}")
+def _chat_column(engine: Engine, handlers: Handlers) -> dict[str, Any]:
+    heading = gr.Markdown(handlers.heading("fr"))
+    # Which briefing is asked: all, or one (shown when the corpus has several).
+    document = gr.Dropdown(
+        handlers.document_choices("fr"),
+        value="",
+        label=t("fr", "documents").format(n=len(engine.index.documents)),
+        elem_id="documents",
+        visible=handlers.many,
+        filterable=True,
+    )
     chatbot = gr.Chatbot(
         elem_id="chat",
         height=460,
@@ -163,14 +204,14 @@ def _chat_column(engine: Engine) -> dict[str, Any]:
     )
     reply_json = gr.JSON(visible=False)
     return {"heading": heading, "chatbot": chatbot, "question": question, "send": send, "new": new,
-            "examples": examples, "reply_json": reply_json}  # fmt: skip
+            "examples": examples, "reply_json": reply_json, "document": document}  # fmt: skip
 
 
 def _layout(engine: Engine, handlers: Handlers) -> Page:
     conversation = gr.State({"previous": None, "passages": []})
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
-            chat = _chat_column(engine)
+            chat = _chat_column(engine, handlers)
         with gr.Column(scale=2, min_width=300):
             language = gr.Radio(list(LANGUAGES), value="Français", label="Langue / Language", elem_id="language")
             sources = gr.Radio([], label=t("fr", "sources"), elem_id="sources")
@@ -209,11 +250,23 @@ def _wire(page: Page, handlers: Handlers, concurrency: int) -> None:
         show_progress="hidden",
     ).success(None, js=SCROLL_TO_CITATION, api_visibility="private")
     page.examples.click(lambda sample: sample[0], inputs=page.examples, outputs=page.question, api_visibility="private")
-    page.new.click(handlers.start_over, outputs=shown, api_visibility="private")
+    page.new.click(handlers.start_over, inputs=page.conversation, outputs=shown, api_visibility="private")
+    page.document.change(
+        handlers.choose, inputs=[page.document, page.conversation], outputs=page.conversation, api_visibility="private"
+    )
     page.language.change(
         handlers.relabel,
         inputs=page.language,
-        outputs=[page.heading, page.question, page.send, page.new, page.sources, page.briefing_heading, page.examples],
+        outputs=[
+            page.heading,
+            page.question,
+            page.send,
+            page.new,
+            page.sources,
+            page.briefing_heading,
+            page.examples,
+            page.document,
+        ],
         api_visibility="private",
     )
 

@@ -26,6 +26,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "understood": "Compris comme",
         "error": "Je n’ai pas pu traiter cette question",
         "language": "Langue",
+        "title_many": "Questions sur les briefings",
+        "intro_many": "Posez une question sur les briefings, tous ou l’un d’eux : la réponse cite le texte mot "
+        "pour mot, avec ses sources.",
+        "documents": "Briefing interrogé ({n} briefings)",
+        "all_documents": "Tous les briefings",
+        "page": "p.",
     },
     "en": {
         "title": "Questions about the briefing",
@@ -48,6 +54,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "understood": "Understood as",
         "error": "I could not handle this question",
         "language": "Language",
+        "title_many": "Questions about the briefings",
+        "intro_many": "Ask a question about the briefings, all of them or one: the answer quotes the text word "
+        "for word, with its sources.",
+        "documents": "Briefing asked ({n} briefings)",
+        "all_documents": "All briefings",
+        "page": "p.",
     },
 }
 

@@ -29,8 +29,13 @@ def confidence_label(confidence: float, lang: str) -> str:
     )
 
 
-def source_label(passage: dict[str, Any], lang: str) -> str:
-    return f"[{passage['rank']}] {passage['section']} — {t(lang, 'line')} {passage['line']}"
+def source_label(passage: dict[str, Any], lang: str, title: str = "") -> str:
+    """A citation's label: its number, its briefing's title (when there are several), section, line, page."""
+    parts = [title] if title else []
+    parts += [passage["section"], f"{t(lang, 'line')} {passage['line']}"]
+    if passage.get("page"):
+        parts.append(f"{t(lang, 'page')} {passage['page']}")
+    return f"[{passage['rank']}] " + " — ".join(part for part in parts if part)
 
 
 def reply_markdown(reply: dict[str, Any], lang: str) -> str:

@@ -244,3 +244,43 @@ def test_api_docs_render_from_the_app_alone(browser: Browser, server: str) -> No
     assert hosts == {server.split("/")[2]}, requests
     assert any("/api/docs-assets/swagger-ui-bundle.js" in url for url in requests)
     context.close()
+
+
+@pytest.fixture(scope="module")
+def many_briefings(encoder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The briefing and the 93 PIAF dev articles, served under a title of the operator's."""
+    import shutil
+
+    from tests.conftest import BRIEFING, CORPUS, PIAF
+
+    corpus = tmp_path_factory.mktemp("many-briefings")
+    shutil.copy(CORPUS / BRIEFING, corpus / BRIEFING)
+    for path in (PIAF / "corpus").glob("*.txt"):
+        shutil.copy(path, corpus / path.name)
+    index_dir = tmp_path_factory.mktemp("many-index")
+    settings = Settings.from_env({}, corpus_dir=corpus, index_dir=index_dir, corpus_title="Briefings de l'intranet")
+    with running(create_app(Engine(settings, encoder=encoder), settings)) as url:
+        yield url
+
+
+def test_several_briefings_listed_asked_one_at_a_time_and_cited_by_title(browser: Browser, many_briefings: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(many_briefings + "/")
+    page.wait_for_selector("#question textarea")
+    expect(page.locator("body")).to_contain_text("Briefings de l'intranet")
+    picker = page.locator("#documents")
+    expect(picker).to_contain_text("94 briefings")
+    # The list of briefings: all of them, then each by its title.
+    picker.locator("input").click()
+    options = page.locator("[role=option]")
+    expect(options).to_have_count(95, timeout=10_000)
+    # Asked of one article only: every source is that article's, cited by its title.
+    picker.locator("input").fill("Sport")
+    page.locator("[role=option]", has_text="Sport").first.click()
+    ask(page, "Combien de personnes travaillent au ministère des sports ?")
+    sources = page.locator("#sources label")
+    expect(sources.first).to_contain_text("Sport", timeout=60_000)
+    labels = sources.all_inner_texts()
+    assert labels and all("] Sport —" in label for label in labels), labels
+    context.close()
