@@ -208,7 +208,9 @@ def _unwrap(page: str) -> str:
             continue
         indented = len(line) - len(line.lstrip()) > base + 1
         if joinable and logical[-1][0] == indented:
-            logical[-1] = (indented, logical[-1][1] + " " + text)
+            # A line broken after a hyphen ("vice-" / "président") is one word again.
+            glue = "" if re.search(r"\w-$", logical[-1][1]) else " "
+            logical[-1] = (indented, logical[-1][1] + glue + text)
         else:
             logical.append((indented, text))
         joinable = not text.endswith(_SENTENCE_END)
