@@ -162,7 +162,7 @@ class Settings:
     max_connections: int = 1000
 
     # Bumped whenever the index format or how it is derived changes, so old indexes rebuild.
-    index_format: int = 7  # 7: web pages, PDF and Word files, each document's format, date, language, pages
+    index_format: int = 8  # 8: each document's chunk range; 7: web pages, PDF, Word; format, date, pages
 
     @property
     def max_document_bytes(self) -> int:

@@ -92,7 +92,7 @@ def api_router(engine: Engine) -> APIRouter:
                 "date": entry.get("date", ""),
                 "language": entry.get("language", ""),
                 "pages": len(entry.get("pages") or ()),
-                "chars": entry.get("chars", len(engine.index.documents[path])),
+                "chars": entry["chars"],
             }
             for path, entry in catalogue.items()
         ]

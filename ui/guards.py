@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.requests import HTTPConnection
+
 log = logging.getLogger(__name__)
 
 GET = frozenset({"GET", "HEAD"})
@@ -109,12 +111,7 @@ class UiLogin:
         self.gradio_app = gradio_app  # Gradio's own app: its cookie name and its issued tokens
 
     def logged_in(self, scope: dict) -> bool:
-        cookies: dict[str, str] = {}
-        for name, value in scope.get("headers") or []:
-            if name == b"cookie":
-                for part in value.decode("latin-1").split(";"):
-                    key, _, item = part.strip().partition("=")
-                    cookies[key] = item
+        cookies = HTTPConnection(scope).cookies  # Starlette's parsing, as Gradio's own check reads them
         cookie_id = self.gradio_app.cookie_id
         token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
         return token is not None and token in self.gradio_app.tokens

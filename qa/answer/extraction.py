@@ -16,7 +16,7 @@ from itertools import chain
 
 import numpy as np
 
-from qa.answer.confidence import Calibration, logistic
+from qa.answer.confidence import Calibration
 from qa.core.model import Extract, Kind, Passage, Unit
 from qa.core.pipeline import Work
 from qa.core.text import content_words, surface_words, token_sets
@@ -24,7 +24,7 @@ from qa.index.indexing import LoadedIndex
 from qa.ingest.chunking import unit_text
 from qa.query.analysis import Query
 from qa.query.coverage import coverage, gram_coverage
-from qa.retrieve.learned import LearnedModel, unit_features
+from qa.retrieve.learned import LearnedModel, logistic, unit_features
 from qa.settings import UnitScoring
 
 DEFAULT_UNIT_SCORING = UnitScoring()

@@ -11,13 +11,10 @@ API's OpenAPI schema is generated. For every extract and passage, ``source[start
 
 from __future__ import annotations
 
-from typing import (
-    Annotated,
-    NotRequired,  # pydantic reads TypedDicts from here before Python 3.12
-)
+from typing import Annotated, NotRequired
 
 from pydantic import ConfigDict, Field, with_config
-from typing_extensions import TypedDict
+from typing_extensions import TypedDict  # before Python 3.12, pydantic reads TypedDicts from here only
 
 from qa.core.model import Extract, Passage, Reply
 

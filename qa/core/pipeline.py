@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 TIMINGS = ("analyze", "encode", "rank", "fuse", "extract")
 
 
-@runtime_checkable
 class Stage(Protocol):
     """One job of the pipeline: ``run`` reads and writes the question's ``Work``."""
 
@@ -89,7 +88,7 @@ class Work:
 
 @dataclass(frozen=True)
 class Pipeline:
-    stages: tuple[Any, ...]
+    stages: tuple[Stage, ...]
 
     def run(self, work: Work) -> Work:
         for stage in self.stages:
@@ -118,22 +117,25 @@ class Pipeline:
             kept.append(stage.without(name) if isinstance(stage, HasParts) and name in stage.parts() else stage)
         return Pipeline(tuple(kept))
 
-    def replace(self, name: str, stage: Any) -> Pipeline:
+    def replace(self, name: str, stage: Stage) -> Pipeline:
         """The same list with the stage called ``name`` swapped for ``stage``."""
-        if name not in [s.name for s in self.stages]:
-            raise KeyError(f"no stage named {name!r}")
-        return Pipeline(tuple(stage if s.name == name else s for s in self.stages))
+        at = self._position(name)
+        return Pipeline((*self.stages[:at], stage, *self.stages[at + 1 :]))
 
-    def insert_before(self, name: str, stage: Any) -> Pipeline:
+    def insert_before(self, name: str, stage: Stage) -> Pipeline:
         """The same list with ``stage`` run just before the stage called ``name``."""
-        names = [s.name for s in self.stages]
-        at = names.index(name)
+        at = self._position(name)
         return Pipeline((*self.stages[:at], stage, *self.stages[at:]))
 
     def until(self, name: str) -> Pipeline:
         """The stages before the one called ``name``."""
-        names = [s.name for s in self.stages]
-        return Pipeline(self.stages[: names.index(name)])
+        return Pipeline(self.stages[: self._position(name)])
 
     def stage(self, name: str) -> Any:
-        return next(s for s in self.stages if s.name == name)
+        return self.stages[self._position(name)]
+
+    def _position(self, name: str) -> int:
+        for position, stage in enumerate(self.stages):
+            if stage.name == name:
+                return position
+        raise KeyError(f"no stage named {name!r}")

@@ -83,6 +83,14 @@ class LoadedIndex:
             newlines = self._newlines.setdefault(doc, np.flatnonzero(code_points == ord("\n")))
         return int(np.searchsorted(newlines, offset)) + 1
 
+    def chunks_of(self, documents: frozenset[str]) -> np.ndarray:
+        """Whether each chunk belongs to one of ``documents`` (a boolean per chunk id)."""
+        mask = np.zeros(len(self.chunks), dtype=bool)
+        for doc in documents:
+            first, end = self.catalogue[doc]["chunks"]
+            mask[first:end] = True
+        return mask
+
     def page_of(self, doc: str, offset: int) -> int | None:
         """1-based page of an offset in a PDF (None for documents without pages)."""
         pages = self.catalogue.get(doc, {}).get("pages") or ()
@@ -337,6 +345,10 @@ def _write_parts(
 ) -> dict[str, str]:
     """Write the index's files into folder; returns each file's SHA-256, for the manifest."""
     chunk_store.write(chunks, folder)
+    # Chunks are made document by document: each document's chunk ids are one range [first, end).
+    ranges: dict[str, list[int]] = {}
+    for chunk in chunks:
+        ranges.setdefault(chunk.doc, [chunk.id, chunk.id])[1] = chunk.id + 1
     docs_json = [
         {
             "path": d.path,
@@ -346,6 +358,7 @@ def _write_parts(
             "language": d.language,
             "pages": list(d.pages),
             "chars": len(d.text),
+            "chunks": ranges.get(d.path, [0, 0]),
             "text": d.text,
         }
         for d in documents

@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,11 +70,7 @@ def convert(data: bytes, kind: str, modified: float) -> Converted:
             raise Unreadable(f"not UTF-8 text (byte {exc.start})") from None
     converter = {HTML: _from_html, DOCX: _from_docx, PDF: _from_pdf}[kind]
     converted = converter(data)
-    return converted if converted.date else _with_date(converted, fallback_date)
-
-
-def _with_date(converted: Converted, date: str) -> Converted:
-    return Converted(converted.text, converted.format, converted.title, date, converted.pages)
+    return converted if converted.date else replace(converted, date=fallback_date)
 
 
 def _from_html(data: bytes) -> Converted:
@@ -196,7 +192,7 @@ def _unwrap(page: str) -> str:
     A PDF's text layer has a line per printed line and no list markers: a paragraph goes on until
     a blank line, a line that ends its sentence, or a change of indentation.
     """
-    lines = [line for line in page.split("\n")]
+    lines = page.split("\n")
     indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
     base = min(indents) if indents else 0
     logical: list[tuple[bool, str]] = []  # (indented, text)

@@ -49,8 +49,6 @@ UNIT_SELECTOR_FILE = MODELS_DIR / "unit-selector.json"
 RANKERS = ("words", "chargrams", "unit_words", "unit_chargrams", "dense", "units")
 PASSAGE_KINDS = ("paragraph", "list", "table", "faq")
 UNIT_KINDS = (Kind.SENTENCE, Kind.BULLET, Kind.TABLE_ROW, Kind.FAQ_QUESTION, Kind.FAQ_ANSWER)
-# Candidates whose own features are computed; the rest keep their fused order below them.
-
 PASSAGE_FEATURES: tuple[str, ...] = (
     "fused",
     "fused_rank",

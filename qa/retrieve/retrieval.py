@@ -244,7 +244,8 @@ class KeepCandidates:
     def run(self, work: Work) -> None:
         chunks, fused = work.index.chunks, work.fused
         if work.documents is not None:
-            fused = [item for item in fused if chunks[item[0]].doc in work.documents]
+            asked = work.index.chunks_of(work.documents)
+            fused = [item for item in fused if asked[item[0]]]
         work.passages = [
             Passage(chunk=chunks[cid], rank=position, score=score, ranks=ranks)
             for position, (cid, score, ranks) in enumerate(fused[: work.depth], start=1)

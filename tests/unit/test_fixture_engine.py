@@ -60,3 +60,12 @@ def test_k_is_bounded(fixture_engine: Engine) -> None:
     with pytest.raises(QuestionError, match="k must be"):
         fixture_engine.ask("Qui ?", k=0)
     assert len(fixture_engine.ask("Qui coordonne les opérations ?", k=2).passages) == 2
+
+
+def test_a_question_asked_of_one_document_cites_that_document_only(fixture_engine: Engine) -> None:
+    question = "Qui coordonne les opérations du déménagement ?"  # the note answers; asked of the budget
+    reply = fixture_engine.ask(question, k=5, documents=[BUDGET])
+    assert reply.passages and {p.chunk.doc for p in reply.passages} == {BUDGET}
+    assert {p.chunk.doc for p in fixture_engine.ask(question, k=5, documents=[NOTE]).passages} == {NOTE}
+    with pytest.raises(QuestionError, match="unknown document"):
+        fixture_engine.ask(question, documents=["nowhere.md"])
