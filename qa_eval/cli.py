@@ -1,4 +1,4 @@
-"""The measuring and fitting commands of ``briefing-qa``: bench, fit, fit-encoder, perf.
+"""The measuring and fitting commands of ``briefing-qa``: bench, fit, fit-encoder, perf, build-lexicons.
 
 Declared to ``qa.cli`` through the ``briefing_qa.commands`` entry point, so that the runtime
 never imports this package.
@@ -38,6 +38,13 @@ def cmd_perf(args: argparse.Namespace) -> int:
 
 
 
+def cmd_build_lexicons(args: argparse.Namespace) -> int:
+    from qa_eval.lexicons import build_lexicons
+
+    build_lexicons(args.debian_packages)
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("bench", parents=[common], help="measure answer quality on a question file")
     p.add_argument("questions", type=Path, help="JSONL question file")
@@ -58,6 +65,12 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     p.add_argument("--work-dir", type=Path, help="indexes of the training corpora (default: INDEX_DIR/fit)")
     p.add_argument("--json", dest="json_out", type=Path, help="write the cross-validated report as JSON")
     p.add_argument("--dry-run", action="store_true", help="report the cross-validation, write no model")
+    p.add_argument(
+        "--without",
+        action="append",
+        metavar="STAGE",
+        help="cross-validate the engine without this stage or part (e.g. synonyms), refitted so; writes no model",
+    )
     p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("fit-encoder", parents=[common], help="fine-tune the bundled MiniLM on French questions")
@@ -84,3 +97,12 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
         help="scale sizes above this get chunk vectors from sentence means (embedding all would take hours)",
     )
     p.set_defaults(func=cmd_perf)
+
+    p = sub.add_parser("build-lexicons", parents=[common], help="convert qa/lexicons/ from published dictionaries")
+    p.add_argument(
+        "--debian-packages",
+        type=Path,
+        required=True,
+        help="a folder with mythes-fr, dict-freedict-eng-fra and dict-freedict-fra-eng (.deb files, or unpacked)",
+    )
+    p.set_defaults(func=cmd_build_lexicons)

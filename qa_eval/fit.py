@@ -138,7 +138,9 @@ def _oos(question: BenchQuestion, prefix: str) -> BenchQuestion:
     return BenchQuestion(f"{prefix}:{question.id}", question.question, (), "oos", ())
 
 
-def gather_rows(settings: Settings, piaf_questions: Path, piaf_corpus: Path, tune: Path, work: Path) -> list[Row]:
+def gather_rows(
+    settings: Settings, piaf_questions: Path, piaf_corpus: Path, tune: Path, work: Path, without: tuple[str, ...] = ()
+) -> list[Row]:
     encoder = encoder_for(settings)
     briefing = Engine(settings, encoder=encoder)
     piaf = _engine(piaf_corpus, work / "index-piaf", settings, encoder)
@@ -161,23 +163,23 @@ def gather_rows(settings: Settings, piaf_questions: Path, piaf_corpus: Path, tun
         for q in rng.sample(outside, min(OOS_SAMPLE, len(outside)))
     ]
     for row in tqdm(rows, desc="retrieve", unit="q", file=sys.stderr):
-        _retrieve(row)
+        _retrieve(row, without)
     return rows
 
 
-def _fixed_stages(pipeline: Pipeline) -> Pipeline:
-    """The engine's stages up to the units, without the learned ones (refitted here)."""
-    for learned in ("reranker", "unit_selector"):
+def _fixed_stages(pipeline: Pipeline, without: tuple[str, ...] = ()) -> Pipeline:
+    """The engine's stages up to the units, without the learned ones (refitted here) and those ``without`` names."""
+    for learned in ("reranker", "unit_selector", *without):
         if learned in pipeline.names():
             pipeline = pipeline.without(learned)
     return pipeline.until("unit_scoring")
 
 
-def _retrieve(row: Row) -> None:
+def _retrieve(row: Row, without: tuple[str, ...] = ()) -> None:
     engine, index = row.engine, row.engine.index
     text, truncated = clean(row.question.question)
     work = Work(index, text, None, truncated, k=10, depth=engine.settings.candidates, all_threads=True)
-    _fixed_stages(engine.pipeline).run(work)
+    _fixed_stages(engine.pipeline, without).run(work)
     row.work, row.fused = work, work.passages
     depth = min(engine.settings.rerank_depth, len(row.fused))
     row.passage_matrix = passage_features(index, work.query, work.query_vector, row.fused[:depth])
@@ -366,14 +368,17 @@ def run_fit(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     work = (args.work_dir or settings.index_dir / "fit").resolve()
     work.mkdir(parents=True, exist_ok=True)
-    rows = gather_rows(settings, args.piaf_questions, args.piaf_corpus, args.tune, work)
+    without = tuple(args.without or ())
+    rows = gather_rows(settings, args.piaf_questions, args.piaf_corpus, args.tune, work, without)
     assign_folds(rows)
     report = cross_validate(rows, settings)
     description = describe(rows)
     print(markdown(report))
     if args.json_out:
         args.json_out.write_text(json.dumps({"fitted_on": description, "cross_validated": report}, indent=2) + "\n")
-    if not args.dry_run:
+    if without:
+        log.info("fit: without %s, an ablation: no model written", ", ".join(without))
+    elif not args.dry_run:
         fit_final(rows, settings, report, description)
     log.info("fit: done in %.0f s", time.perf_counter() - started)
     return 0

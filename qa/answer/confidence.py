@@ -33,6 +33,7 @@ class Calibration:
         "unit_words",
         "unknown_share",
         "unknown_names",
+        "stand_in_share",
         "english",
         "english_x_dense",
     )
@@ -53,7 +54,7 @@ class Calibration:
             return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]), data.get("fitted_on", ""))
         except (OSError, ValueError, KeyError):
             # Before any fit: evidence is mostly "the question's words are in the passage".
-            return cls(weights=(1.0, 1.0, 2.0, 1.0, 4.0, 2.0, 2.0, 2.0, -4.0, -2.0, 0.0, 2.0), bias=-4.0)
+            return cls(weights=(1.0, 1.0, 2.0, 1.0, 4.0, 2.0, 2.0, 2.0, -4.0, -2.0, -2.0, 0.0, 2.0), bias=-4.0)
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         data = {

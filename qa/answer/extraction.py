@@ -154,6 +154,7 @@ def features(index: LoadedIndex, query: Query, passages: list[Passage], ranked: 
         "unit_words": best.word_coverage,
         "unknown_share": (len(query.unknown) - len(query.unknown_names)) / max(1, len(content_words(query.text))),
         "unknown_names": float(len(query.unknown_names)),
+        "stand_in_share": len(query.stand_ins) / max(1, len(content_words(query.text))),
         "english": query.english,
         # English questions meet French text through meaning, not words: let the model weigh that.
         "english_x_dense": query.english * best.dense,

@@ -141,6 +141,10 @@ STOPWORDS = frozenset({fold(w) for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN)} | _E
 ENGLISH_ONLY = frozenset(STOPWORDS_EN_PLUS) - frozenset(fold(w) for w in STOPWORDS_FRENCH) - {"a"}
 
 
+# Past this share of English function words, a text or a question reads as English.
+ENGLISH_SHARE = 0.1
+
+
 def english_share(text: str) -> float:
     """Share of a text's words that are English-only function words (0 for French prose)."""
     words = surface_words(text)

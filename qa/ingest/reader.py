@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.core.model import Document, Element, Kind, Span
-from qa.core.text import english_share
+from qa.core.text import ENGLISH_SHARE, english_share
 from qa.ingest import formats
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 # read as one), see qa.ingest.formats.
 DOCUMENT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".pdf", ".docx")
 # A text is English when this share of its words are English-only function words (French: ~0).
-ENGLISH_SHARE = 0.1
 # Larger documents are skipped with a message: reading and parsing them would take minutes and
 # gigabytes (a 20 MB text is some 3 million words). Settings.max_document_mb overrides it.
 DEFAULT_MAX_DOCUMENT_BYTES = 20_000_000

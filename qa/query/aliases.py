@@ -1,9 +1,10 @@
-"""English/French names of institutions, places and people of international news, and their acronyms.
+"""English and French names of places: countries, regions, unions.
 
-A reader may ask in English ("NATO", "White House", "Kyiv") about a French text ("OTAN",
-"Maison Blanche", "Kiev"), or the other way round. This gazetteer is generic to geopolitical
-news, not to one briefing: each group lists spellings of one entity, all folded (lower case,
-no accents). A question that mentions one spelling is also searched with the others.
+A reader may ask in English ("United Kingdom", "European Union") about a French text
+("Royaume-Uni", "Union européenne"), or the other way round. The names are CLDR's and ISO
+3166-1's, in English and French (``qa/lexicons/en-fr/places.tsv``): each group lists spellings of
+one place, all folded (lower case, no accents). A question that mentions one spelling is also
+searched with the others that the corpus uses.
 """
 
 from __future__ import annotations
@@ -13,72 +14,22 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from qa.core.text import fold
-
-ENTITY_SPELLINGS: tuple[tuple[str, ...], ...] = (
-    ("otan", "nato", "alliance atlantique", "north atlantic treaty organization"),
-    ("onu", "nations unies", "united nations"),
-    ("ue", "union europeenne", "european union"),
-    ("etats unis", "usa", "united states", "etats-unis", "amerique", "america"),
-    ("royaume uni", "royaume-uni", "united kingdom", "uk", "britain", "grande bretagne", "grande-bretagne"),
-    ("maison blanche", "white house"),
-    ("pentagone", "pentagon"),
-    ("foreign office", "ministere des affaires etrangeres britannique"),
-    ("downing street", "10 downing street"),
-    ("kiev", "kyiv", "kyev"),
-    ("moscou", "moscow"),
-    ("londres", "london"),
-    ("washington",),
-    ("paris",),
-    ("berlin",),
-    ("russie", "russia", "russian federation", "federation de russie"),
-    ("ukraine", "ukraina"),
-    ("allemagne", "germany"),
-    ("chine", "china"),
-    ("europe",),
-    ("poutine", "putin"),
-    ("zelensky", "zelenskyy", "zelenskiy", "zelenski"),
-    ("elysee", "elysee palace", "palais de l elysee"),
-    ("mi6", "secret intelligence service", "sis"),
-    ("cia", "central intelligence agency"),
-    ("cessez-le-feu", "cessez le feu", "ceasefire", "cease-fire"),
-)
+from qa.query import lexicon_files
 
 
-# News names a country by its capital ("Moscou refuse", "Washington annonce"): a question naming the
-# capital also searches the country. One way only: a question about Russia is not about Moscow.
-CAPITAL_OF: dict[str, str] = {
-    "moscou": "russie",
-    "moscow": "russie",
-    "kiev": "ukraine",
-    "kyiv": "ukraine",
-    "washington": "etats unis",
-    "londres": "royaume uni",
-    "london": "royaume uni",
-    "paris": "france",
-    "berlin": "allemagne",
-    "pekin": "chine",
-    "beijing": "chine",
-    "bruxelles": "union europeenne",
-    "brussels": "union europeenne",
-}
-
-
-def countries_named_by_capital(question: str, in_corpus: Callable[[str], bool]) -> list[str]:
-    """The corpus's spellings of the countries whose capital the question names ("Moscou" -> "russie")."""
-    words = set(re.findall(r"\w+", fold(question)))
-    found: list[str] = []
-    for capital, country in CAPITAL_OF.items():
-        if capital in words:
-            group = next((g for g in ENTITY_SPELLINGS if country in g), (country,))
-            found.extend(s for s in group if s not in found and in_corpus(s))
-    return found
+@lru_cache(maxsize=1)
+def entity_spellings() -> tuple[tuple[str, ...], ...]:
+    """Each place's spellings, folded (``qa/lexicons/en-fr/places.tsv``: CLDR and ISO 3166-1, English and French)."""
+    return tuple(
+        tuple(dict.fromkeys(fold(name) for name in names)) for names in lexicon_files.rows("en-fr/places.tsv")
+    )
 
 
 @lru_cache(maxsize=1)
 def _patterns() -> list[tuple[str, re.Pattern[str], tuple[str, ...]]]:
     """(first word, pattern, group) of every spelling."""
     patterns = []
-    for group in ENTITY_SPELLINGS:
+    for group in entity_spellings():
         for spelling in group:
             # Whole words only: "uk" must not fire inside "ukraine".
             pattern = re.compile(r"(?<!\w)" + re.escape(spelling).replace(r"\ ", r"[\s-]+") + r"(?!\w)")

@@ -17,39 +17,20 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from qa.core.pipeline import Work
-from qa.core.text import char_ngrams, content_words, english_share, fold, stem, word_tokens
+from qa.core.text import ENGLISH_SHARE, char_ngrams, content_words, english_share, fold, stem, word_tokens
 from qa.index.lexical_index import LexicalIndex
-from qa.query import aliases, answer_types, glossary, synonyms
+from qa.query import aliases, answer_types, glossary, lexicon_files, synonyms
 from qa.query.answer_types import AnswerType
 from qa.query.coverage import Term
 from qa.query.followup import contextualize
 
 MAX_QUESTION_CHARS = 1000
-# Words that frame a question rather than name its topic ("Que signifie TAC ?", "À quoi sert
-# l'OTAN ?", "Quels sujets sont abordés ?", "selon l'article", "Pourquoi est-elle jugée cruciale ?").
-# A text rarely contains them, and when it does not, they are neither searched for nor counted as
-# unknown (which would lower the confidence as an unknown topic word does).
+# Words that frame a question rather than name its topic ("Que signifie ce sigle ?", "De quoi parle le
+# texte ?", "What does it stand for?"): a text rarely contains them, and when it does not, they are neither
+# searched for nor counted as unknown (which would lower the confidence as an unknown topic word does).
 QUESTION_FRAME = frozenset(
-    fold(word)
-    for word in (
-        "signifie", "signifient", "signifier", "signification", "veut", "veulent", "dire", "sert", "servent",
-        "servir", "consiste", "consistent", "désigne", "désignent", "correspond", "correspondent", "parle",
-        "parlent", "traite", "traitent", "évoque", "évoquent", "évoqué", "évoqués", "évoquée", "évoquées",
-        "aborde", "abordent", "abordé", "abordés", "abordée", "abordées", "mentionne", "mentionnent",
-        "mentionné", "mentionnés", "mentionnée", "mentionnées", "sujet", "sujets", "thème", "thèmes",
-        "propos", "concerne", "concernent", "agit", "explique", "expliquent", "décrit", "décrivent",
-        "raconte", "lire", "lit", "article", "texte", "briefing", "document", "selon", "dure", "durent", "duré",
-        "durée", "jugé", "jugée", "jugés", "jugées", "considéré", "considérée", "considérés", "considérées",
-        "estimé", "estimée", "estimés", "estimées", "perçu", "perçue", "perçus", "perçues", "qualifié",
-        "qualifiée", "qualifiés", "qualifiées",
-        # The kind of place asked for ("Dans quel comté...?") names the answer's category, not the topic.
-        "comté", "comtés", "région", "régions", "ville", "villes", "lieu", "lieux", "endroit", "endroits",
-        "département", "province", "localité",
-        # English: "What does TAC stand for?", "What is meant by...?"
-        "stand", "stands", "mean", "means", "meant", "meaning", "refer", "refers", "mention", "mentions",
-        "mentioned", "say", "says", "said",
-    )
-)  # fmt: skip
+    fold(row[0]) for language in ("fr", "en") for row in lexicon_files.rows(f"{language}/question-frame.tsv")
+)
 MIN_CORRECTABLE_CHARS = 4
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
@@ -78,6 +59,9 @@ class Query:
     respelled: list[str] = field(default_factory=list)
     # Words that only frame the question and that the corpus lacks (see QUESTION_FRAME): not searched.
     frame_words: list[str] = field(default_factory=list)
+    # Words the corpus lacks that are searched as its synonyms only (a thesaurus neighbour is weaker
+    # evidence than the word or its translation): the confidence weighs them apart.
+    stand_ins: list[str] = field(default_factory=list)
     # What is searched for each respelled word: any one alternative (its stems) in a text covers that word.
     alternatives: list[Term] = field(default_factory=list)
     # The names the question writes (capitalised mid-question: "l'Élysée", "Zelenski") that the corpus
@@ -116,6 +100,7 @@ class _Spellings:
     unknown: list[str] = field(default_factory=list)
     alternatives: list[list[list[str]]] = field(default_factory=list)
     frame_words: list[str] = field(default_factory=list)
+    stand_ins: list[str] = field(default_factory=list)
     related: dict[str, tuple[str, ...]] = field(default_factory=dict)
     spelled_as: dict[str, list[list[str]]] = field(default_factory=dict)  # respelled word -> what is searched
     respelled: list[str] = field(default_factory=list)
@@ -164,6 +149,7 @@ def analyze_clean(text: str, truncated: bool, lexical: LexicalIndex, parts: tupl
         unknown=found.unknown,
         respelled=found.respelled,
         frame_words=found.frame_words,
+        stand_ins=found.stand_ins,
         alternatives=[_term(alts) for alts in found.alternatives],
         synonyms=found.related,
         truncated=truncated,
@@ -177,7 +163,9 @@ def analyze_clean(text: str, truncated: bool, lexical: LexicalIndex, parts: tupl
 
 def _respell(text: str, corpus: _Corpus) -> _Spellings:
     """Each content word: known (with its corpus synonyms), a frame word, respelled, or unknown."""
-    english = glossary.translations(text) if ENGLISH in corpus.parts else {}
+    # Only a question that reads as English is translated: a French word the corpus lacks is not an
+    # English word, even where the two languages spell alike ("plan", "date", "conclusion").
+    english = glossary.translations(text) if ENGLISH in corpus.parts and english_share(text) > ENGLISH_SHARE else {}
     found = _Spellings()
     for word in dict.fromkeys(content_words(text)):
         if corpus.knows(word):
@@ -191,8 +179,14 @@ def _respell(text: str, corpus: _Corpus) -> _Spellings:
         # An English word is searched as its French equivalents, and a French word the text does
         # not use as its synonyms that it does, before any attempt to correct it into a word it is
         # only spelt like ("meeting" is not "meetings" misspelt, "surveillent" is not "surveillance").
-        french = [f for f in english.get(word, ()) if corpus.has_phrase(f)] or corpus.synonyms(word)
-        spelling = SPELLING in corpus.parts
+        translated = english.get(word)
+        french = [f for f in translated or () if corpus.has_phrase(f)]
+        if translated is None:
+            french = corpus.synonyms(word)
+            if french:
+                found.stand_ins.append(word)
+        # An English word the dictionary knows is no typo of a French one ("want" is not "tant").
+        spelling = SPELLING in corpus.parts and translated is None
         fixed = " ".join(french) if french else (_closest(word, corpus.vocabulary) if spelling else None)
         if fixed:
             found.corrections[word] = fixed
@@ -216,8 +210,6 @@ def _add_aliases(text: str, corpus: _Corpus, found: _Spellings) -> None:
             found.alias_words.extend(w for w in corpus_spellings if w not in found.alias_words)
             found.alternatives.append([word_tokens(s) for s in corpus_spellings])
             found.spelled_as.update(dict.fromkeys(spelled, found.alternatives[-1]))
-    capitals = aliases.countries_named_by_capital(text, corpus.has_phrase)
-    found.alias_words.extend(w for w in capitals if w not in found.alias_words)
 
 
 def _names_known(text: str, corpus: _Corpus, found: _Spellings) -> list[Term]:

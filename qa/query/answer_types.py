@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from qa.core.text import fold
-from qa.settings import LEXICONS_DIR
+from qa.query import lexicon_files
 
 PLACE, TIME, DURATION, NUMBER, PERSON, REASON = "place", "time", "duration", "number", "person", "reason"
 DEFINITION = "definition"
@@ -139,12 +139,9 @@ QUESTION_KINDS = ("when", "how_many", "who", "where", "how", "why", "what", "whi
 @functools.lru_cache(maxsize=1)
 def _interrogatives() -> dict[tuple[str, ...], str]:
     """Interrogative phrase (folded words) -> the kind of question it opens (lexicons/fr/interrogatives.tsv)."""
-    table = {}
-    for line in (LEXICONS_DIR / "fr" / "interrogatives.tsv").read_text("utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            phrase, kind = line.split("\t")
-            table[tuple(phrase.replace("'", " ").split())] = kind
-    return table
+    return {
+        tuple(phrase.replace("'", " ").split()): kind for phrase, kind in lexicon_files.rows("fr/interrogatives.tsv")
+    }
 
 
 def question_kind(question: str) -> str | None:

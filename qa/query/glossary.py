@@ -1,14 +1,15 @@
-"""English to French vocabulary of international news, for English questions about French text.
+"""English to French translations, for English questions about French text.
 
 The default embedding model is English-only and BM25 matches words, so "Where is the meeting
-held?" shares nothing with "la réunion organisée à Chevening House". An English word the
-corpus does not contain is also searched as its French equivalents that the corpus does
-contain. The glossary covers the general vocabulary of diplomacy, security, politics,
-economy and humanitarian news, plus the verbs questions are made of; it is not written for
-one briefing. Names and acronyms are in ``qa.query.aliases``.
+held?" shares nothing with "la réunion organisée à ...". An English word the corpus does not
+contain is also searched as those of its French translations that the corpus does contain. The
+translations are FreeDict's English-French dictionary and its French-English one inverted
+(``qa/lexicons/en-fr/freedict.tsv``, general vocabulary, GPL-2.0-or-later), matched by English
+stem; irregular verb forms ("held", "met") are brought back to their base form first
+(``qa/lexicons/en/irregular-verbs.tsv``). Country names are in ``qa.query.aliases``.
 
->>> translations("Where is the meeting held?")["meeting"]
-('reunion', 'rencontre', 'rencontrer', 'reunir')
+>>> translations("Where is the meeting held?")
+{'meeting': ('reunir', 'rencontrer', 'seance', 'reunion'), 'held': ('tenir',)}
 """
 
 from __future__ import annotations
@@ -17,283 +18,8 @@ from functools import lru_cache
 
 import Stemmer
 
-from qa.core.text import fold, surface_words
-
-# English word (any inflection: matched by English stem) -> French words, most usual first.
-EN_TO_FR: dict[str, tuple[str, ...]] = {
-    # Meetings and diplomacy
-    "meeting": ("réunion", "rencontre"),
-    "meet": ("rencontrer", "réunir", "rencontre"),
-    "met": ("rencontré", "réuni"),
-    "summit": ("sommet",),
-    "talks": ("pourparlers", "discussions", "entretiens"),
-    "talk": ("discussion", "entretien"),
-    "discussion": ("discussion", "débat"),
-    "discuss": ("discuter", "aborder", "débattre"),
-    "negotiation": ("négociation", "pourparlers"),
-    "negotiate": ("négocier",),
-    "agreement": ("accord",),
-    "deal": ("accord",),
-    "treaty": ("traité",),
-    "peace": ("paix",),
-    "truce": ("trêve",),
-    "war": ("guerre",),
-    "conflict": ("conflit",),
-    "crisis": ("crise",),
-    "diplomacy": ("diplomatie",),
-    "diplomatic": ("diplomatique",),
-    "diplomat": ("diplomate",),
-    "ally": ("allié",),
-    "allies": ("alliés",),
-    "alliance": ("alliance",),
-    "partner": ("partenaire",),
-    "partnership": ("partenariat",),
-    "cooperation": ("coopération", "collaboration"),
-    "collaboration": ("collaboration", "coopération"),
-    "coordination": ("coordination",),
-    "coordinate": ("coordonner",),
-    "relationship": ("relation",),
-    "relations": ("relations",),
-    "dialogue": ("dialogue",),
-    "statement": ("déclaration", "communiqué"),
-    "communique": ("communiqué",),
-    "stance": ("position",),
-    "view": ("position", "avis"),
-    "role": ("rôle",),
-    "influence": ("influence", "influencer"),
-    "decision": ("décision",),
-    "decide": ("décider",),
-    "strategy": ("stratégie",),
-    "strategic": ("stratégique",),
-    "priority": ("priorité",),
-    "goal": ("objectif", "but"),
-    "aim": ("objectif", "viser"),
-    "objective": ("objectif",),
-    "purpose": ("objectif", "but"),
-    "issue": ("enjeu", "question"),
-    "stake": ("enjeu",),
-    "challenge": ("défi", "enjeu"),
-    "threat": ("menace",),
-    "risk": ("risque",),
-    # Security and defence
-    "security": ("sécurité",),
-    "defence": ("défense",),
-    "defense": ("défense",),
-    "military": ("militaire",),
-    "army": ("armée",),
-    "troops": ("troupes",),
-    "soldier": ("soldat",),
-    "weapon": ("arme",),
-    "arms": ("armes",),
-    "attack": ("attaque",),
-    "invasion": ("invasion",),
-    "occupation": ("occupation",),
-    "sanction": ("sanction",),
-    "intelligence": ("renseignement",),
-    "agency": ("agence",),
-    "spy": ("espion", "renseignement"),
-    "operation": ("opération",),
-    "covert": ("secret", "secrète"),
-    "escalation": ("escalade",),
-    "prevent": ("prévenir", "empêcher"),
-    "prevention": ("prévention",),
-    "protection": ("protection",),
-    "protect": ("protéger",),
-    "guarantee": ("garantie", "garant", "garantir"),
-    "guarantor": ("garant",),
-    "deterrence": ("dissuasion",),
-    "monitor": ("surveiller", "suivi"),
-    "monitoring": ("suivi", "surveillance"),
-    "surveillance": ("surveillance",),
-    "ground": ("terrain",),
-    "front": ("front",),
-    "movement": ("mouvement",),
-    # People, institutions and places
-    "government": ("gouvernement",),
-    "minister": ("ministre",),
-    "ministry": ("ministère",),
-    "president": ("président",),
-    "vice": ("vice",),
-    "prime": ("premier",),
-    "secretary": ("secrétaire",),
-    "foreign": ("étrangères", "étranger", "extérieure"),
-    "affairs": ("affaires",),
-    "adviser": ("conseiller",),
-    "advisor": ("conseiller",),
-    "leader": ("dirigeant", "chef"),
-    "head": ("chef",),
-    "official": ("responsable", "officiel"),
-    "representative": ("représentant",),
-    "delegation": ("délégation",),
-    "country": ("pays",),
-    "nation": ("nation",),
-    "national": ("national", "nationale"),
-    "state": ("état",),
-    "capital": ("capitale",),
-    "territory": ("territoire",),
-    "sovereignty": ("souveraineté",),
-    "integrity": ("intégrité",),
-    "border": ("frontière",),
-    "region": ("région",),
-    "regional": ("régional",),
-    "international": ("international",),
-    "european": ("européen", "européenne"),
-    "american": ("américain", "américaine"),
-    "british": ("britannique",),
-    "ukrainian": ("ukrainien", "ukrainienne"),
-    "russian": ("russe",),
-    "french": ("français", "française"),
-    "german": ("allemand",),
-    "western": ("occidental", "occidentaux"),
-    "west": ("occident", "occidentaux"),
-    "collective": ("collectif", "collective"),
-    "institution": ("institution",),
-    "organisation": ("organisation",),
-    "organization": ("organisation",),
-    "ngo": ("ong",),
-    "parliament": ("parlement",),
-    "election": ("élection",),
-    "vote": ("vote",),
-    "press": ("presse",),
-    "media": ("médias", "presse"),
-    "public": ("public", "publique"),
-    "opinion": ("opinion",),
-    "population": ("population",),
-    "people": ("population", "peuple"),
-    "civilian": ("civil", "civile"),
-    "place": ("lieu",),
-    "venue": ("lieu",),
-    "residence": ("résidence",),
-    "located": ("situé", "située"),
-    "location": ("lieu",),
-    # Humanitarian and economy
-    "humanitarian": ("humanitaire",),
-    "displaced": ("déplacées", "déplacés"),
-    "refugee": ("réfugié",),
-    "victim": ("victime", "sinistré"),
-    "aid": ("aide",),
-    "support": ("soutien", "soutenir", "appui"),
-    "help": ("aide", "aider"),
-    "assistance": ("assistance", "aide"),
-    "reconstruction": ("reconstruction",),
-    "rebuild": ("reconstruire", "reconstruction"),
-    "economy": ("économie",),
-    "economic": ("économique",),
-    "financial": ("financier", "financière"),
-    "fund": ("fonds", "financement"),
-    "energy": ("énergie",),
-    "trade": ("commerce", "échanges"),
-    # Politics and opinion
-    "policy": ("politique",),
-    "political": ("politique",),
-    "politics": ("politique",),
-    "tension": ("tension",),
-    "debate": ("débat",),
-    "criticism": ("critique",),
-    "concern": ("inquiétude", "préoccupation"),
-    "worry": ("inquiétude",),
-    "hope": ("espoir",),
-    "expectation": ("attente",),
-    "outcome": ("résultat", "issue"),
-    "result": ("résultat",),
-    "consequence": ("conséquence", "répercussion"),
-    "impact": ("impact", "répercussion"),
-    "effect": ("effet", "répercussion"),
-    "future": ("avenir",),
-    "pressure": ("pression",),
-    "firm": ("ferme",),
-    "firmness": ("fermeté",),
-    "commitment": ("engagement",),
-    "committed": ("engagé",),
-    "approach": ("approche",),
-    "measure": ("mesure",),
-    "initiative": ("initiative",),
-    "effort": ("effort",),
-    "mechanism": ("mécanisme",),
-    "framework": ("cadre",),
-    "architecture": ("architecture",),
-    "process": ("processus",),
-    "resolution": ("résolution",),
-    "solution": ("solution",),
-    "exchange": ("échange",),
-    "share": ("partager", "échange"),
-    "sensitive": ("sensible",),
-    "reliable": ("fiable",),
-    "information": ("information",),
-    "secret": ("secret", "secrète"),
-    # Time
-    "week": ("semaine",),
-    "weekend": ("week-end",),
-    "day": ("jour",),
-    "month": ("mois",),
-    "year": ("année", "an"),
-    "date": ("date",),
-    "time": ("temps", "moment"),
-    "long": ("long",),
-    "term": ("terme",),
-    "real": ("réel",),
-    # The verbs questions are made of
-    "lead": ("mener", "diriger", "mène"),
-    "led": ("mené", "dirigé"),
-    "chair": ("présider",),
-    "organise": ("organiser", "organisée"),
-    "organize": ("organiser", "organisée"),
-    "host": ("accueillir", "hôte"),
-    "held": ("tenu", "tenue", "organisé", "organisée"),
-    "hold": ("tenir", "organiser"),
-    "take": ("tenir",),
-    "attend": ("participer", "assister"),
-    "participate": ("participer",),
-    "participation": ("participation",),
-    "participant": ("participant",),
-    "involved": ("impliqué", "présent", "participation"),
-    "involvement": ("implication", "participation"),
-    "present": ("présent", "présente"),
-    "absence": ("absence",),
-    "absent": ("absent",),
-    "directly": ("directement", "directe"),
-    "direct": ("direct", "directe"),
-    "refuse": ("refuser", "refuse"),
-    "reject": ("rejeter", "refuser"),
-    "demand": ("exiger", "demande"),
-    "ask": ("demander",),
-    "call": ("appel", "appeler"),
-    "request": ("demande",),
-    "insist": ("insister",),
-    "stress": ("souligner",),
-    "emphasise": ("souligner",),
-    "emphasize": ("souligner",),
-    "say": ("dire", "déclarer"),
-    "said": ("dit", "déclaré"),
-    "announce": ("annoncer",),
-    "announced": ("annoncé", "annoncés"),
-    "plan": ("plan", "prévoir"),
-    "planned": ("prévu",),
-    "expected": ("attendu", "prévu"),
-    "propose": ("proposer",),
-    "proposal": ("proposition",),
-    "mean": ("signifier", "signifie"),
-    "meaning": ("signification", "sens"),
-    "stand": ("signifie",),
-    "acronym": ("sigle", "acronyme"),
-    "give": ("donner", "apporter"),
-    "given": ("apporté", "donné"),
-    "provide": ("fournir", "apporter"),
-    "receive": ("recevoir",),
-    "want": ("vouloir", "volonté"),
-    "seek": ("chercher", "viser"),
-    "try": ("tenter", "chercher"),
-    "reinforce": ("renforcer",),
-    "strengthen": ("renforcer",),
-    "maintain": ("maintenir", "maintien"),
-    "compare": ("comparer", "comme"),
-    "describe": ("décrire",),
-    "explain": ("expliquer",),
-    "cede": ("céder",),
-}
-
-# Irregular forms the English stemmer does not bring back to a word above.
-_IRREGULAR = {"took": "take", "taken": "take", "gave": "give", "meets": "meet", "holds": "hold", "leads": "lead"}
+from qa.core.text import content_words, fold
+from qa.query import lexicon_files
 
 
 @lru_cache(maxsize=1)
@@ -302,22 +28,34 @@ def _english_stemmer() -> Stemmer.Stemmer:
 
 
 @lru_cache(maxsize=1)
+def _base_forms() -> dict[str, str]:
+    """Irregular past and participle forms -> the verb's base form ("held" -> "hold")."""
+    table: dict[str, str] = {}
+    for base, *forms in lexicon_files.rows("en/irregular-verbs.tsv"):
+        for form in ",".join(forms).split(","):
+            if form != base:
+                table.setdefault(form, base)
+    return table
+
+
+@lru_cache(maxsize=1)
 def _by_stem() -> dict[str, tuple[str, ...]]:
     stemmer = _english_stemmer()
     table: dict[str, tuple[str, ...]] = {}
-    for english, french in EN_TO_FR.items():
+    for english, french in lexicon_files.rows("en-fr/freedict.tsv"):
         key = stemmer.stemWord(english)
-        table[key] = tuple(dict.fromkeys((*table.get(key, ()), *(fold(f) for f in french))))
+        table[key] = tuple(dict.fromkeys((*table.get(key, ()), *(fold(f) for f in french.split("|")))))
     return table
 
 
 def translations(text: str) -> dict[str, tuple[str, ...]]:
-    """French equivalents (folded) of the English words of a text that the glossary knows."""
+    """French equivalents (folded) of the English words of a text that the dictionary knows."""
     table = _by_stem()
+    base_forms = _base_forms()
     stemmer = _english_stemmer()
     found: dict[str, tuple[str, ...]] = {}
-    for word in dict.fromkeys(surface_words(text)):
-        french = table.get(stemmer.stemWord(_IRREGULAR.get(word, word)))
+    for word in dict.fromkeys(content_words(text)):
+        french = table.get(stemmer.stemWord(base_forms.get(word, word)))
         if french:
             found[word] = french
     return found
