@@ -87,6 +87,11 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     )
     p.add_argument("--json", dest="json_out", type=Path, help="write the measurements as JSON")
     p.add_argument("--scale", default="", help="synthetic corpus sizes in chunks, e.g. 10000,100000")
+    p.add_argument(
+        "--multi-document",
+        default=str(BENCHMARKS_DIR / "piaf-dev"),
+        help="a benchmark folder (corpus/ and questions.jsonl) whose corpus is measured too ('' to skip)",
+    )
     p.add_argument("--clients", default="1,8,32", help="concurrent HTTP clients per run ('' to skip HTTP)")
     p.add_argument("--duration", type=float, default=10.0, help="seconds per HTTP run")
     p.add_argument("--work-dir", type=Path, help="keep synthetic corpora and their indexes here, for reuse")

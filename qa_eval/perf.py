@@ -4,6 +4,7 @@ What it measures, each in a fresh process where start-up cost is the point:
 - index build of the corpus, by phase (model load, parse and chunk, embed, index, write);
 - cold start: process start to first answer (index built), and server start to ready;
 - warm ``ask`` in this process over the question file: p50/p95/p99, split by stage;
+- the same on a real multi-document corpus (PIAF dev's 93 articles, 300 of its questions), in the same run;
 - HTTP: ``/api/ask`` and the Gradio API at 1, 8 and 32 clients, driven by ``qa_eval.load_generator``
   in its own process; peak RSS of the server; index size on disk;
 - scale: synthetic corpora (qa_eval.synthetic) of the given sizes: build throughput, query latency,
@@ -160,8 +161,22 @@ def measure_warm(settings: Settings, questions: list[str], rounds: int = 3) -> d
     return {
         "questions": len(questions) * rounds,
         "encoder": engine.encoder.backend,
+        "documents": len(engine.index.documents),
+        "chunks": len(engine.index.chunks),
         "stages_ms": {stage: percentiles(values) for stage, values in stages.items()},
     }
+
+
+MULTI_DOCUMENT_QUESTIONS = 300
+
+
+def measure_warm_multi(settings: Settings, benchmark: Path, work_dir: Path | None) -> dict[str, Any]:
+    """Warm ``ask`` on a real multi-document corpus (PIAF dev: 93 articles), in the same run as the briefing's."""
+    index_dir = (work_dir or settings.index_dir / "perf") / "index-multi"
+    multi = replace(settings, corpus_dir=(benchmark / "corpus").resolve(), index_dir=index_dir.resolve())
+    _copy_encoder_export(settings, index_dir)
+    questions = question_texts(benchmark / "questions.jsonl")[:MULTI_DOCUMENT_QUESTIONS]
+    return {**measure_warm(multi, questions, rounds=1), "corpus": str(benchmark)}
 
 
 def free_port() -> int:
@@ -386,6 +401,9 @@ def run_perf(args: argparse.Namespace, settings: Settings) -> int:
     report["cold_start"] = measure_cold_start(settings, questions[0] if questions else DEFAULT_QUESTION)
     log.info("perf: warm ask over %d questions", len(questions))
     report["warm"] = measure_warm(settings, questions)
+    if args.multi_document:
+        log.info("perf: warm ask on the multi-document corpus of %s", args.multi_document)
+        report["warm_multi"] = measure_warm_multi(settings, Path(args.multi_document), args.work_dir)
     if clients:
         log.info("perf: HTTP load, %s clients, %.0f s each", clients, args.duration)
         report["http"] = measure_http(settings, args.questions, clients, args.duration)
@@ -421,6 +439,18 @@ def render(report: dict[str, Any]) -> str:
     for stage in STAGES:
         p = w["stages_ms"][stage]
         rows.append((f"warm ask: {stage}", f"p50 {p['p50']} ms, p95 {p['p95']} ms, p99 {p['p99']} ms"))
+    if "warm_multi" in report:
+        m = report["warm_multi"]
+        for stage in STAGES:
+            p = m["stages_ms"][stage]
+            rows.append(
+                (
+                    f"warm ask on {m['documents']} documents ({m['chunks']} chunks): {stage}",
+                    f"p50 {p['p50']} ms, p95 {p['p95']} ms, p99 {p['p99']} ms",
+                )
+            )
+        ratio = m["stages_ms"]["total"]["p50"] / (w["stages_ms"]["total"]["p50"] or 1.0)
+        rows.append(("warm ask p50, those documents / the briefing (same run)", f"{ratio:.2f}"))
     if "http" in report:
         h = report["http"]
         rows.append(("server start to ready", f"{h['server_ready_s']:.2f} s"))

@@ -20,34 +20,33 @@ from qa.query import lexicon_files
 @lru_cache(maxsize=1)
 def entity_spellings() -> tuple[tuple[str, ...], ...]:
     """Each place's spellings, folded (``qa/lexicons/en-fr/places.tsv``: CLDR and ISO 3166-1, English and French)."""
-    return tuple(
-        tuple(dict.fromkeys(fold(name) for name in names)) for names in lexicon_files.rows("en-fr/places.tsv")
-    )
+    return tuple(tuple(dict.fromkeys(fold(name) for name in names)) for names in lexicon_files.rows("en-fr/places.tsv"))
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> list[tuple[str, re.Pattern[str], tuple[str, ...]]]:
-    """(first word, pattern, group) of every spelling."""
-    patterns = []
+def _patterns() -> dict[str, list[tuple[int, re.Pattern[str], tuple[str, ...]]]]:
+    """First word of a spelling -> (its position in the file, its pattern, its group); "" for the others."""
+    patterns: dict[str, list[tuple[int, re.Pattern[str], tuple[str, ...]]]] = {}
     for group in entity_spellings():
         for spelling in group:
             # Whole words only: "uk" must not fire inside "ukraine".
             pattern = re.compile(r"(?<!\w)" + re.escape(spelling).replace(r"\ ", r"[\s-]+") + r"(?!\w)")
             first_word = re.match(r"\w*", spelling)
-            patterns.append((first_word.group(0) if first_word else "", pattern, group))
+            key = first_word.group(0) if first_word else ""
+            patterns.setdefault(key, []).append((sum(map(len, patterns.values())), pattern, group))
     return patterns
 
 
 def matches(question: str) -> list[tuple[str, tuple[str, ...]]]:
     """(spelling found in the question, its entity group) for every entity the question names."""
     folded = fold(question)
-    # A spelling can only match where the question has its first word as a whole word: the other
-    # patterns are not run (a question is checked against a hundred spellings).
+    # A spelling can only match where the question has its first word as a whole word: only those
+    # patterns are run (a question meets a thousand spellings), in the file's order.
+    table = _patterns()
     words = set(re.findall(r"\w+", folded))
+    candidates = sorted((entry for word in (*words, "") for entry in table.get(word, ())), key=lambda entry: entry[0])
     found = []
-    for first_word, pattern, group in _patterns():
-        if first_word and first_word not in words:
-            continue
+    for _position, pattern, group in candidates:
         match = pattern.search(folded)
         if match:
             found.append((match.group(0), group))
@@ -65,3 +64,8 @@ def expand(found: list[tuple[str, tuple[str, ...]]], in_corpus: Callable[[str], 
         if not in_corpus(spelling):
             extra.extend(s for s in group if s not in extra and in_corpus(s))
     return extra
+
+
+def load() -> None:
+    """Read the place names now rather than on the first question."""
+    _patterns()

@@ -124,6 +124,13 @@ class _Corpus:
         return [s for s in synonyms.synonyms(word) if self.has_phrase(s)] if SYNONYMS in self.parts else []
 
 
+def load_lexicons() -> None:
+    """Read every word list now: the engine does at start, so that no reader's first question waits."""
+    glossary.load()
+    synonyms.load()
+    aliases.load()
+
+
 def analyze(question: str, lexical: LexicalIndex, parts: tuple[str, ...] = ANALYSIS_PARTS) -> Query:
     """The question's one analysis against the corpus; ``parts``: which of ANALYSIS_PARTS to apply."""
     text, truncated = clean(question)

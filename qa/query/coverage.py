@@ -21,11 +21,24 @@ def coverages(weights: dict[Term, float], texts_tokens: list[frozenset[str]]) ->
     total = sum(weights.values())
     if not total:
         return [0.0] * len(texts_tokens)
-    # Most terms are one stem: a set lookup each, without the general alternatives walk.
+    # Most terms are one stem: a set lookup each. A term with synonyms is mostly one-stem alternatives:
+    # one set test for all of them, then the few phrases alternative by alternative.
     single = [(term[0][0], w) for term, w in weights.items() if len(term) == 1 and len(term[0]) == 1]
-    other = [(term, w) for term, w in weights.items() if not (len(term) == 1 and len(term[0]) == 1)]
+    other = [
+        (frozenset(a[0] for a in term if len(a) == 1), [a for a in term if len(a) > 1], w)
+        for term, w in weights.items()
+        if not (len(term) == 1 and len(term[0]) == 1)
+    ]
     return [
-        (sum(w for t, w in single if t in tokens) + sum(w for term, w in other if covers(term, tokens))) / total
+        (
+            sum(w for t, w in single if t in tokens)
+            + sum(
+                w
+                for stems, phrases, w in other
+                if not stems.isdisjoint(tokens) or any(all(t in tokens for t in a) for a in phrases)
+            )
+        )
+        / total
         for tokens in texts_tokens
     ]
 

@@ -59,3 +59,8 @@ def translations(text: str) -> dict[str, tuple[str, ...]]:
         if french:
             found[word] = french
     return found
+
+
+def load() -> None:
+    """Read the dictionary now rather than on the first English question."""
+    _by_stem(), _base_forms()

@@ -36,6 +36,7 @@ def _thesaurus() -> tuple[dict[str, str], dict[str, str]]:
 _VERB_ENDINGS = (("ent", "er"), ("ons", "er"), ("ez", "er"), ("ues", "ir"), ("ue", "ir"), ("us", "ir"), ("u", "ir"))
 
 
+@lru_cache(maxsize=8192)  # a question's words recur across questions; each entry a dozen short words
 def synonyms(word: str) -> tuple[str, ...]:
     """Folded synonyms of a folded word, without the words that share its stem.
 
@@ -50,3 +51,8 @@ def synonyms(word: str) -> tuple[str, ...]:
     words = list(dict.fromkeys(by_word[headword].split("|")))
     word_stem = stem([word])[0]
     return tuple(w for w, w_stem in zip(words, stem(words), strict=True) if w_stem != word_stem)
+
+
+def load() -> None:
+    """Read the thesaurus now (about half a second) rather than on the first question."""
+    _thesaurus()

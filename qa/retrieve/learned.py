@@ -182,15 +182,21 @@ class TreeEnsemble:
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         """The summed leaf values (LightGBM's raw score) of each row."""
         rows = np.asarray(matrix, dtype=np.float64)
-        trees = np.arange(len(self.feature))[None, :]
-        node = np.zeros((len(rows), len(self.feature)), dtype=np.int64)
-        row_index = np.arange(len(rows))[:, None]
+        n_trees, width = self.feature.shape
+        # Flat arrays and one flat index per (row, tree): 1-D takes, several times cheaper than 2-D fancy indexing.
+        feature, threshold = self.feature.ravel(), self.threshold.ravel()
+        left, right = self.left.ravel(), self.right.ravel()
+        tree_base = np.arange(n_trees, dtype=np.int64) * width
+        node = np.broadcast_to(tree_base, (len(rows), n_trees)).copy()
+        row_base = (np.arange(len(rows), dtype=np.int64) * rows.shape[1])[:, None]
+        flat_rows = rows.ravel()
         for _ in range(self.depth):
-            feature = self.feature[trees, node]
-            leaf = feature < 0
-            go_left = rows[row_index, np.where(leaf, 0, feature)] <= self.threshold[trees, node]
-            node = np.where(leaf, node, np.where(go_left, self.left[trees, node], self.right[trees, node]))
-        return self.value[trees, node].sum(axis=1)
+            split = feature.take(node)
+            inner = split >= 0
+            go_left = flat_rows.take(row_base + np.where(inner, split, 0)) <= threshold.take(node)
+            child = np.where(go_left, left.take(node), right.take(node)) + tree_base
+            node = np.where(inner, child, node)
+        return self.value.ravel().take(node).sum(axis=1)
 
 
 def trees_of(booster: Any) -> list[dict[str, Any]]:
