@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -164,7 +165,12 @@ def _from_pdf(data: bytes) -> Converted:
         if reader.is_encrypted:
             raise Unreadable("an encrypted PDF")
         # Layout mode keeps a blank line between paragraphs, which the reader splits blocks on.
-        pages = [_unwrap(_tidy(page.extract_text(extraction_mode="layout") or "")) for page in reader.pages]
+        headings = [_larger_lines(page) for page in reader.pages]
+        levels = _heading_levels(headings)
+        pages = [
+            _unwrap(_tidy(page.extract_text(extraction_mode="layout") or ""), {t: levels[s] for t, s in lines.items()})
+            for page, lines in zip(reader.pages, headings, strict=True)
+        ]
     except PdfReadError as exc:
         raise Unreadable(f"not a readable PDF ({exc})") from None
     if not any(page.strip() for page in pages):
@@ -186,36 +192,96 @@ def _from_pdf(data: bytes) -> Converted:
 _SENTENCE_END = (".", "!", "?", ":", ";", "…", "»", '"', "”")
 
 
-def _unwrap(page: str) -> str:
-    """A PDF page's lines joined back into paragraphs, one a block; indented lines as list items.
+# A line printed at least this much larger than the page's body text is a heading.
+HEADING_SIZE_RATIO = 1.15
+MAX_HEADING_LEVELS = 3
+
+
+def _larger_lines(page: Any) -> dict[str, float]:
+    """Each line of the page printed larger than its body text (whitespace folded) -> its font size.
+
+    The text layer has no headings, but each run of text has its font size (scaled by the text and
+    page matrices): the body is the size most characters have.
+    """
+    runs: list[tuple[str, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: Any, size: float) -> None:
+        a, b = tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3]
+        c, d = tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3]
+        runs.append((text, round(size * abs(a * d - b * c) ** 0.5, 1)))
+
+    page.extract_text(visitor_text=visit)
+    chars = Counter[float]()
+    for text, size in runs:
+        chars[size] += len(text.strip())
+    if not chars or not chars.most_common(1)[0][1]:
+        return {}
+    body = chars.most_common(1)[0][0]
+    lines: dict[str, float] = {}
+    line: list[str] = []
+    line_size = 0.0
+
+    def end_line() -> None:
+        text = " ".join(" ".join(line).split())
+        if text:
+            lines[text] = max(lines.get(text, 0.0), line_size)
+        line.clear()
+
+    for text, size in runs:
+        for number, piece in enumerate(text.split("\n")):
+            if number:
+                end_line()
+            if not piece.strip():
+                continue
+            if size < body * HEADING_SIZE_RATIO:
+                line.clear()  # body text on the line: not a heading
+            else:
+                line.append(piece)
+                line_size = size
+    end_line()
+    return lines
+
+
+def _heading_levels(pages: list[dict[str, float]]) -> dict[float, int]:
+    """Heading font sizes, largest first, as Markdown levels 1, 2, 3 (the smaller ones 3)."""
+    sizes = sorted({size for lines in pages for size in lines.values()}, reverse=True)
+    return {size: min(rank, MAX_HEADING_LEVELS) for rank, size in enumerate(sizes, start=1)}
+
+
+def _unwrap(page: str, headings: dict[str, int] | None = None) -> str:
+    """A PDF page's lines joined back into paragraphs, one a block; indented lines as list items;
+    lines printed larger (``headings``: folded line -> level) as Markdown headings.
 
     A PDF's text layer has a line per printed line and no list markers: a paragraph goes on until
-    a blank line, a line that ends its sentence, or a change of indentation.
+    a blank line, a line that ends its sentence, a heading, or a change of indentation.
     """
+    headings = headings or {}
     lines = page.split("\n")
     indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
     base = min(indents) if indents else 0
-    logical: list[tuple[bool, str]] = []  # (indented, text)
-    joinable = False
+    logical: list[tuple[str, str]] = []  # (kind: "item", "text" or a heading's "#" marks, text)
+    joinable = touching = False  # the line before continues / is not blank
     for line in lines:
         text = " ".join(line.split())
         if not text:
-            joinable = False
+            joinable = touching = False
             continue
         indented = len(line) - len(line.lstrip()) > base + 1
-        if joinable and logical[-1][0] == indented:
+        kind = "#" * headings[text] if text in headings else "item" if indented else "text"
+        if (joinable or (touching and kind.startswith("#"))) and logical and logical[-1][0] == kind:
             # A line broken after a hyphen ("vice-" / "président") is one word again.
             glue = "" if re.search(r"\w-$", logical[-1][1]) else " "
-            logical[-1] = (indented, logical[-1][1] + glue + text)
+            logical[-1] = (kind, logical[-1][1] + glue + text)
         else:
-            logical.append((indented, text))
-        joinable = not text.endswith(_SENTENCE_END)
+            logical.append((kind, text))
+        joinable = not kind.startswith("#") and not text.endswith(_SENTENCE_END)
+        touching = True
     blocks: list[str] = []
-    for indented, text in logical:
-        if indented and blocks and blocks[-1].startswith("- "):
+    for kind, text in logical:
+        if kind == "item" and blocks and blocks[-1].startswith("- "):
             blocks[-1] += "\n- " + text
         else:
-            blocks.append(f"- {text}" if indented else text)
+            blocks.append({"item": f"- {text}", "text": text}.get(kind, f"{kind} {text}"))
     return "\n\n".join(blocks)
 
 
