@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from qa.core import lexicon_files
 from qa.core.model import Document, Element, Kind, Span
 from qa.core.text import ENGLISH_SHARE, english_share
 from qa.ingest import formats
@@ -32,24 +33,9 @@ DOCUMENT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".pd
 # gigabytes (a 20 MB text is some 3 million words). Settings.max_document_mb overrides it.
 DEFAULT_MAX_DOCUMENT_BYTES = 20_000_000
 
-# Site chrome that is not part of the article (compared folded, whole line).
+# Site navigation that is not part of the article (compared folded, whole line): lexicons/*/page-chrome.tsv.
 CHROME_LINES = frozenset(
-    {
-        "rechercher sur le site",
-        "retour en haut",
-        "haut de page",
-        "partager",
-        "imprimer",
-        "menu",
-        "accueil",
-        "aller au contenu",
-        "search",
-        "search the site",
-        "back to top",
-        "skip to content",
-        "share",
-        "print",
-    }
+    row[0] for language in ("fr", "en") for row in lexicon_files.rows(f"{language}/page-chrome.tsv")
 )
 FAQ_HEADING = re.compile(r"questions?\s+fr[ée]quentes|foire aux questions|\bfaq\b|frequently asked", re.I)
 BULLET_MARKER = re.compile(r"[ \t]*(?:[•\-*–—·▪◦‣●○]|\d{1,3}[.)])[ \t]+")

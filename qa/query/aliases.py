@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
+from qa.core import lexicon_files
 from qa.core.text import fold
-from qa.query import lexicon_files
 
 
 @lru_cache(maxsize=1)

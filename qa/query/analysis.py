@@ -16,10 +16,11 @@ from dataclasses import dataclass, field, replace
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from qa.core import lexicon_files
 from qa.core.pipeline import Work
 from qa.core.text import ENGLISH_SHARE, char_ngrams, content_words, english_share, fold, stem, word_tokens
 from qa.index.lexical_index import LexicalIndex
-from qa.query import aliases, answer_types, glossary, lexicon_files, synonyms
+from qa.query import aliases, answer_types, glossary, synonyms
 from qa.query.answer_types import AnswerType
 from qa.query.coverage import Term
 from qa.query.followup import contextualize

@@ -12,8 +12,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from qa.core import lexicon_files
 from qa.core.text import fold
-from qa.query import lexicon_files
 
 PLACE, TIME, DURATION, NUMBER, PERSON, REASON = "place", "time", "duration", "number", "person", "reason"
 DEFINITION = "definition"

@@ -18,8 +18,8 @@ from functools import lru_cache
 
 import Stemmer
 
+from qa.core import lexicon_files
 from qa.core.text import content_words, fold
-from qa.query import lexicon_files
 
 
 @lru_cache(maxsize=1)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from qa.core import lexicon_files
 from qa.core.text import fold, stem
-from qa.query import lexicon_files
 
 
 @lru_cache(maxsize=1)

@@ -49,6 +49,9 @@ def test_perf_reports_every_measure(settings: Settings, engine, tmp_path: Path) 
     stages = report["warm"]["stages_ms"]
     assert report["warm"]["encoder"] == "onnx-int8" and stages["encode"]["p50"] > 0
     assert stages["total"]["p50"] >= stages["encode"]["p50"]
+    multi = report["warm_multi"]  # PIAF dev's articles, measured in the same run
+    assert multi["documents"] == 93 and multi["questions"] == 300 and multi["stages_ms"]["total"]["p50"] > 0
+    assert "| warm ask p50, those documents / the briefing (same run) |" in done.stdout
     runs = report["http"]["runs"]
     assert {(r["target"], r["clients"]) for r in runs} == {("api", 1), ("api", 4), ("gradio", 1), ("gradio", 4)}
     for run in runs:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from qa.core import lexicon_files
 from qa.core.text import fold
-from qa.query import lexicon_files
 from qa.query.glossary import translations
 
 
