@@ -243,6 +243,10 @@ def _apply_reranker(rows: list[Row], model: LearnedModel | None) -> None:
         _unit_rows(row)
 
 
+# Whether a unit opening on a reference is a positive when the sentence before holds the answer.
+ANTECEDENT_IN_LABELS = False
+
+
 def _unit_rows(row: Row) -> None:
     index, work = row.engine.index, row.work
     assert work is not None
@@ -251,7 +255,10 @@ def _unit_rows(row: Row) -> None:
     row.unit_labels = np.array(
         [
             row.answerable
-            and any(metrics.extract_is_correct(extract_to_json(e), row.question.spans) for e in extracts_for(index, s))
+            and any(
+                metrics.extract_is_correct(extract_to_json(e), row.question.spans)
+                for e in extracts_for(index, s, ANTECEDENT_IN_LABELS)
+            )
             for s in scored
         ],
         dtype=int,

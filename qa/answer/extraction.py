@@ -108,10 +108,16 @@ def _opens_on_reference(text: str) -> bool:
     return any(w in ANAPHORIC_OPENERS for w in surface_words(text[:80])[:OPENER_WORDS])
 
 
-def extracts_for(index: LoadedIndex, best: ScoredUnit) -> list[Extract]:
+def extracts_for(index: LoadedIndex, best: ScoredUnit, antecedent: bool = True) -> list[Extract]:
+    """The extracts quoting a unit: an FAQ question's answer, a sentence that opens on a reference with
+    the sentence before (``antecedent``), else the unit itself."""
     chunk = best.passage.chunk
     if best.unit.kind == Kind.FAQ_QUESTION:
         units = [u for u in chunk.units if u.kind == Kind.FAQ_ANSWER] or [best.unit]
+    elif best.opens_on_reference and antecedent:
+        # "Dès 1987, il abandonne..." does not say who: quoted from the sentence it refers to.
+        previous = chunk.units[chunk.units.index(best.unit) - 1]
+        units = [replace(best.unit, start=previous.start)]
     else:
         units = [best.unit]
     doc_text = index.documents[chunk.doc]

@@ -135,10 +135,12 @@ def test_a_sentence_opening_on_a_reference_is_credited_with_what_the_sentence_be
     # (Worded "la rencontre de Lammy et Vance", the int8 encoder ranks the FAQ on Lammy and Vance first,
     # and its answer outscores this sentence by 0.002: a near tie that the float encoder breaks the other way.)
     question = "Combien de temps dure la rencontre entre Lammy et Vance ?"
-    assert engine.ask(question).answer[0].text.startswith("Leur rencontre débute un week-end")
+    # Quoted from the sentence it refers to, which names them.
+    answer = engine.ask(question).answer[0].text
+    assert answer.startswith("David Lammy") and "Leur rencontre débute un week-end" in answer
     no_credit = ScoreUnits(replace(engine.settings.unit_scoring, antecedent_credit=0.0))
     pipeline = engine.pipeline.replace("unit_scoring", no_credit)
-    assert not engine.ask(question, pipeline=pipeline).answer[0].text.startswith("Leur rencontre")
+    assert "Leur rencontre débute" not in engine.ask(question, pipeline=pipeline).answer[0].text
 
 
 def test_passages_are_ordered_alike_whether_or_not_the_answer_clears_the_threshold(
@@ -183,3 +185,25 @@ def test_questions_asked_side_by_side_get_the_replies_they_get_alone(engine: Eng
         assert [p["start"] for p in a["passages"]] == [p["start"] for p in b["passages"]], a["question"]
         assert a["answer"] == b["answer"] and a["confidence"] == b["confidence"]
     assert engine._in_flight == 0
+
+
+def test_a_sentence_opening_on_a_reference_is_quoted_from_the_sentence_it_refers_to(engine: Engine) -> None:
+    from qa.answer.extraction import extracts_for
+    from qa.core.pipeline import Work
+
+    found = []
+    for question in bundled_questions()[:40]:
+        work = Work(engine.index, question, None, False, k=5, depth=engine.settings.candidates)
+        engine.pipeline.until("unit_selector").run(work)
+        found += [s for s in work.units if s.opens_on_reference]
+    assert found, "no sentence opening on a reference among the units scored"
+    text = engine.index.documents
+    for scored in found[:20]:
+        chunk, unit = scored.passage.chunk, scored.unit
+        previous = chunk.units[chunk.units.index(unit) - 1]
+        (extract,) = extracts_for(engine.index, scored)
+        assert (extract.start, extract.end) == (previous.start, unit.end)
+        assert extract.text == text[chunk.doc][extract.start : extract.end]  # verbatim at its offsets
+        assert extract.text.endswith(text[chunk.doc][unit.start : unit.end])
+        (alone,) = extracts_for(engine.index, scored, antecedent=False)
+        assert (alone.start, alone.end) == (unit.start, unit.end)
