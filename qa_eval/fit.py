@@ -243,21 +243,19 @@ def _apply_reranker(rows: list[Row], model: LearnedModel | None) -> None:
         _unit_rows(row)
 
 
-# Whether a unit opening on a reference is a positive when the sentence before holds the answer.
-ANTECEDENT_IN_LABELS = False
-
-
 def _unit_rows(row: Row) -> None:
     index, work = row.engine.index, row.work
     assert work is not None
     scored = score_units(index, work.query, work.query_vector, row.reranked, row.engine.settings.unit_scoring)
     row.unit_matrix = unit_features(index, work.query, scored)
+    # A unit is a positive when it holds the answer itself, not through the sentence before that its
+    # extract also quotes: labelled so, the selector cost out-of-scope abstention (docs/quality.md).
     row.unit_labels = np.array(
         [
             row.answerable
             and any(
                 metrics.extract_is_correct(extract_to_json(e), row.question.spans)
-                for e in extracts_for(index, s, ANTECEDENT_IN_LABELS)
+                for e in extracts_for(index, s, antecedent=False)
             )
             for s in scored
         ],

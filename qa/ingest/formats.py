@@ -214,9 +214,9 @@ def _larger_lines(page: Any) -> dict[str, float]:
     chars = Counter[float]()
     for text, size in runs:
         chars[size] += len(text.strip())
-    if not chars or not chars.most_common(1)[0][1]:
+    body, body_chars = chars.most_common(1)[0] if chars else (0.0, 0)
+    if not body_chars:
         return {}
-    body = chars.most_common(1)[0][0]
     lines: dict[str, float] = {}
     line: list[str] = []
     line_size = 0.0

@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 # Files read as documents; the type itself is told from the content (a .txt holding a web page is
 # read as one), see qa.ingest.formats.
 DOCUMENT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".pdf", ".docx")
-# A text is English when this share of its words are English-only function words (French: ~0).
 # Larger documents are skipped with a message: reading and parsing them would take minutes and
 # gigabytes (a 20 MB text is some 3 million words). Settings.max_document_mb overrides it.
 DEFAULT_MAX_DOCUMENT_BYTES = 20_000_000

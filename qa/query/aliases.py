@@ -27,13 +27,13 @@ def entity_spellings() -> tuple[tuple[str, ...], ...]:
 def _patterns() -> dict[str, list[tuple[int, re.Pattern[str], tuple[str, ...]]]]:
     """First word of a spelling -> (its position in the file, its pattern, its group); "" for the others."""
     patterns: dict[str, list[tuple[int, re.Pattern[str], tuple[str, ...]]]] = {}
-    for group in entity_spellings():
-        for spelling in group:
-            # Whole words only: "uk" must not fire inside "ukraine".
-            pattern = re.compile(r"(?<!\w)" + re.escape(spelling).replace(r"\ ", r"[\s-]+") + r"(?!\w)")
-            first_word = re.match(r"\w*", spelling)
-            key = first_word.group(0) if first_word else ""
-            patterns.setdefault(key, []).append((sum(map(len, patterns.values())), pattern, group))
+    spellings = ((spelling, group) for group in entity_spellings() for spelling in group)
+    for position, (spelling, group) in enumerate(spellings):
+        # Whole words only: "uk" must not fire inside "ukraine".
+        pattern = re.compile(r"(?<!\w)" + re.escape(spelling).replace(r"\ ", r"[\s-]+") + r"(?!\w)")
+        first_word = re.match(r"\w*", spelling)
+        key = first_word.group(0) if first_word else ""
+        patterns.setdefault(key, []).append((position, pattern, group))
     return patterns
 
 

@@ -45,11 +45,11 @@ def synonyms(word: str) -> tuple[str, ...]:
     """
     by_word, by_stem = _thesaurus()
     forms = [word] + [word[: -len(e)] + inf for e, inf in _VERB_ENDINGS if word.endswith(e) and len(word) > len(e) + 3]
-    headword = next((f for f in forms if f in by_word), None) or by_stem.get(stem([word])[0])
+    word_stem = stem([word])[0]
+    headword = next((f for f in forms if f in by_word), None) or by_stem.get(word_stem)
     if headword is None:
         return ()
     words = list(dict.fromkeys(by_word[headword].split("|")))
-    word_stem = stem([word])[0]
     return tuple(w for w, w_stem in zip(words, stem(words), strict=True) if w_stem != word_stem)
 
 
