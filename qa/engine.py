@@ -40,9 +40,7 @@ ENGINE_THREADS = "briefing-qa-engine"  # the name prefix of the threads that com
 RETRY_FAILED_BUILD_S = 300
 
 
-def default_pipeline(
-    settings: Settings, encoder: Encoder, models: Models, calibration: Calibration
-) -> Pipeline:
+def default_pipeline(settings: Settings, encoder: Encoder, models: Models, calibration: Calibration) -> Pipeline:
     """The engine's stages, in order; a learned stage whose model file is missing is left out."""
     stages: list[Any] = [
         AnalyzeQuestion(),

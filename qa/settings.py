@@ -33,6 +33,7 @@ FLOAT_ENCODERS = ("onnx", "torch")
 # gives slightly different vectors, so it rebuilds the index.
 INT8_VECTORS = "int8-fused"
 
+
 @dataclass(frozen=True)
 class UnitScoring:
     """The hand-made unit score (``qa.answer.extraction.score_units``) and what the answer quotes."""

@@ -37,7 +37,6 @@ def cmd_perf(args: argparse.Namespace) -> int:
     return run_perf(args, settings_of(args))
 
 
-
 def cmd_build_lexicons(args: argparse.Namespace) -> int:
     from qa_eval.lexicons import build_lexicons
 
@@ -82,9 +81,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     p.set_defaults(func=cmd_fit_encoder)
 
     p = sub.add_parser("perf", parents=[common], help="measure speed and memory (build, cold start, warm, HTTP, scale)")
-    p.add_argument(
-        "--questions", type=Path, default=Path("benchmarks/briefing/tune.jsonl"), help="JSONL questions"
-    )
+    p.add_argument("--questions", type=Path, default=Path("benchmarks/briefing/tune.jsonl"), help="JSONL questions")
     p.add_argument("--json", dest="json_out", type=Path, help="write the measurements as JSON")
     p.add_argument("--scale", default="", help="synthetic corpus sizes in chunks, e.g. 10000,100000")
     p.add_argument(

@@ -177,4 +177,3 @@ def save_half_precision(model: Any, folder: Path) -> None:
     save_file({name: tensor.half() for name, tensor in state.items()}, str(weights), metadata={"format": "pt"})
     for junk in ("README.md",):  # the trainer's auto-generated card lists machine paths
         (folder / junk).unlink(missing_ok=True)
-

@@ -82,9 +82,7 @@ def load_questions(path: Path, documents: dict[str, str]) -> list[BenchQuestion]
     return questions
 
 
-def _evidence(
-    item: dict, documents: dict[str, str], where: str
-) -> tuple[tuple[str, ...], tuple[EvidenceSpan, ...]]:
+def _evidence(item: dict, documents: dict[str, str], where: str) -> tuple[tuple[str, ...], tuple[EvidenceSpan, ...]]:
     evidence = item.get("evidence")
     if not isinstance(evidence, list) or not all(isinstance(e, str) and e for e in evidence):
         raise QuestionFileError(f"{where}: 'evidence' must be a list of non-empty strings")
@@ -97,9 +95,7 @@ def _evidence(
     return tuple(evidence), tuple(spans)
 
 
-def _located(
-    item: dict, documents: dict[str, str], where: str
-) -> tuple[tuple[str, ...], tuple[EvidenceSpan, ...]]:
+def _located(item: dict, documents: dict[str, str], where: str) -> tuple[tuple[str, ...], tuple[EvidenceSpan, ...]]:
     doc, raw = item.get("doc"), item.get("spans")
     if not isinstance(doc, str) or doc not in documents:
         raise QuestionFileError(f"{where}: 'doc' must name a document of the corpus (got {doc!r})")

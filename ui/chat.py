@@ -64,7 +64,7 @@ class Handlers:
         return self.engine.index.titles.get(doc) or doc
 
     def document_choices(self, lang: str) -> list[tuple[str, str]]:
-        """"All briefings", then each one by its title (the value: its id; "": all)."""
+        """ "All briefings", then each one by its title (the value: its id; "": all)."""
         titles = sorted(((self.title_of(doc), doc) for doc in self.engine.index.documents), key=lambda c: c[0].lower())
         return [(t(lang, "all_documents"), ""), *titles]
 

@@ -122,4 +122,3 @@ class UiLogin:
             await send_json(send, 401, b'{"detail":"Not authenticated"}')
             return
         await self.app(scope, receive, send)
-

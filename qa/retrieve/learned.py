@@ -37,7 +37,7 @@ from qa.index.indexing import LoadedIndex
 from qa.ingest.chunking import unit_text
 from qa.query.analysis import Query
 from qa.query.answer_types import QUESTION_KINDS
-from qa.query.coverage import coverage, coverages
+from qa.query.coverage import coverage, coverages, covers
 from qa.retrieve.retrieval import max_per_chunk, unit_best_similarity
 from qa.settings import MODELS_DIR
 
@@ -101,6 +101,9 @@ UNIT_FEATURES: tuple[str, ...] = (
     "bm25_words",
     "bm25_grams",
     "bm25_words_raw",
+    "title_gain",
+    "heading_gain",
+    "proximity",
     "new_numbers",
     "new_names",
     *(f"kind_{kind}" for kind in UNIT_KINDS),
@@ -144,6 +147,21 @@ def _bigrams(words: list[str]) -> set[tuple[str, str]]:
 @functools.lru_cache(maxsize=8192)  # the same units meet question after question
 def _text_bigrams(text: str) -> frozenset[tuple[str, str]]:
     return frozenset(_bigrams(word_tokens(text)))
+
+
+@functools.lru_cache(maxsize=8192)  # the same units meet question after question
+def _stem_sequence(text: str) -> tuple[str, ...]:
+    return tuple(word_tokens(text))
+
+
+def _proximity(terms: dict[Any, float], tokens: frozenset[str], body: str) -> float:
+    """How closely the question's words stand together in a unit: the covered terms' stems per word of
+    the stretch from the first to the last of them (their count when fewer than two occur)."""
+    asked = {stem for term in terms if covers(term, tokens) for alternative in term for stem in alternative}
+    positions = [i for i, stem in enumerate(_stem_sequence(body)) if stem in asked]
+    if len(positions) < 2:
+        return float(len(positions))
+    return len(positions) / (positions[-1] - positions[0] + 1)
 
 
 @dataclass(frozen=True)
@@ -453,6 +471,8 @@ def unit_features(index: LoadedIndex, query: Query, scored: list[Any]) -> np.nda
         text = index.documents[chunk.doc]
         position = chunk.units.index(item.unit)
         body = text[item.unit.start : item.unit.end]
+        own_text = unit_text(text, item.unit)  # a table row with its header, as the unit scorer read it
+        tokens = token_sets(own_text)[0]
         values = {
             "hand_score": item.score,
             "dense": item.dense,
@@ -475,6 +495,10 @@ def unit_features(index: LoadedIndex, query: Query, scored: list[Any]) -> np.nda
             "bm25_words": bm25["words"][row],
             "bm25_grams": bm25["chargrams"][row],
             "bm25_words_raw": raw_words[row],
+            # What the unit leaves to its document's title and its heading ("il" for the article's subject).
+            "title_gain": coverage(terms, tokens | stem_set(index.titles.get(chunk.doc, ""))) - item.word_coverage,
+            "heading_gain": coverage(terms, tokens | stem_set(chunk.section)) - item.word_coverage,
+            "proximity": _proximity(terms, tokens, own_text),
             **_candidate_answers(body, query.folded_words),
             **{f"kind_{name}": float(item.unit.kind == name) for name in UNIT_KINDS},
             **{f"asks_{name}": float(kind == name) for name in QUESTION_KINDS},
