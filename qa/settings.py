@@ -89,6 +89,7 @@ ENV_VARS = {
     "BRIEFING_QA_TITLE": "corpus_title",
     "BRIEFING_QA_UI_QUEUE": "ui_queue_size",
     "BRIEFING_QA_MAX_CONNECTIONS": "max_connections",
+    "BRIEFING_QA_HEADER_TIMEOUT": "header_timeout",
 }
 
 
@@ -161,6 +162,9 @@ class Settings:
     ui_concurrency: int = 8
     # Open connections (and requests in progress) the server takes; past it, 503.
     max_connections: int = 1000
+    # Seconds a request's headers may take; past it the connection is closed (slow clients that
+    # never finish them would otherwise hold their connections for ever).
+    header_timeout: float = 20.0
 
     # Bumped whenever the index format or how it is derived changes, so old indexes rebuild.
     index_format: int = 8  # 8: each document's chunk range; 7: web pages, PDF, Word; format, date, pages

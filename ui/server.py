@@ -243,6 +243,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, root_pa
     import uvicorn
 
     from qa.engine import Engine
+    from ui.connections import protocol_with_header_deadline
 
     offline.apply()
     limit_malloc_arenas(settings.malloc_arenas)
@@ -264,5 +265,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, root_pa
         # Past this many open connections (held-open event streams, slow clients), 503 at once
         # rather than running out of file descriptors.
         limit_concurrency=settings.max_connections,
+        http=protocol_with_header_deadline(settings.header_timeout),
     )
     return 0

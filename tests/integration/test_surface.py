@@ -162,6 +162,36 @@ def test_slow_clients_do_not_keep_others_out(settings: Settings) -> None:
         assert reply.status_code == 200
 
 
+def _closed_by_server(connection: socket.socket) -> bool:
+    try:
+        return connection.recv(1024) == b""
+    except (ConnectionResetError, TimeoutError):
+        return False
+
+
+def test_headers_never_finished_are_cut_off_at_the_deadline(settings: Settings) -> None:
+    with running_server(replace(settings, max_connections=100, header_timeout=1.0)) as (url, _process, _ready):
+        # More slow clients than the server takes connections: without the deadline they would keep
+        # everyone out for as long as they like.
+        held = _slow_connections(url, 150)
+        try:
+            time.sleep(2.5)
+            for connection in held:
+                connection.settimeout(5)
+            assert all(_closed_by_server(c) for c in held)
+            host, port = url.split("//")[1].split(":")
+            with socket.create_connection((host, int(port)), timeout=10) as patient:
+                # Headers sent in two halves within the deadline: answered as usual.
+                patient.sendall(b"GET /api/health HTTP/1.1\r\nHost: " + host.encode() + b"\r\n")
+                time.sleep(0.3)
+                patient.sendall(b"Connection: close\r\n\r\n")
+                assert patient.recv(1024).startswith(b"HTTP/1.1 200")
+            assert httpx.post(f"{url}/api/ask", json={"question": QUESTION}, timeout=30).json()["answered"]
+        finally:
+            for connection in held:
+                connection.close()
+
+
 def test_a_full_disk_under_gradio_s_folder_loses_nothing(engine: Engine, settings: Settings, tmp_path: Path) -> None:
     with tmpfs(tmp_path / "gradio-disk", "2m") as disk:
         app = create_app(engine, replace(settings, ui_temp_dir=disk / "gradio"))
