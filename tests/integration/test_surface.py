@@ -10,6 +10,7 @@ import asyncio
 import os
 import re
 import socket
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -126,10 +127,32 @@ def test_a_queue_flood_is_refused_past_the_bound_and_the_server_stays_well(setti
 
         asyncio.run(flood())
         start = rss_mb(process.pid)["rss_mb"]
-        statuses = asyncio.run(flood())
+        # Meanwhile another client, on its own connection and thread, asks every half second: it is
+        # told at once (answered or 503), not queued behind the flood.
+        probes: list[tuple[int, float]] = []
+        flooding = threading.Event()
+        flooding.set()
+
+        def probe() -> None:
+            with httpx.Client(base_url=url, timeout=60) as client:
+                while flooding.is_set():
+                    sent = time.perf_counter()
+                    status = client.post("/gradio_api/call/ask", json={"data": [QUESTION]}).status_code
+                    probes.append((status, time.perf_counter() - sent))
+                    time.sleep(0.5)
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        try:
+            statuses = asyncio.run(flood())
+        finally:
+            flooding.clear()
+            prober.join()
         end = rss_mb(process.pid)["rss_mb"]
         assert set(statuses) == {200, 503}, statuses  # refused past the bound, nothing else
         assert end - start < 50, f"RSS grew from {start} to {end} MiB"
+        assert len(probes) > 10 and {status for status, _ in probes} <= {200, 503}, probes
+        assert max(seconds for _, seconds in probes) < 5, probes
         started = time.perf_counter()
         assert httpx.post(f"{url}/api/ask", json={"question": QUESTION}, timeout=60).json()["answered"]
         assert time.perf_counter() - started < 5
@@ -160,6 +183,44 @@ def test_slow_clients_do_not_keep_others_out(settings: Settings) -> None:
                 connection.close()
         reply = httpx.post(f"{url}/api/ask", json={"question": QUESTION}, timeout=30)
         assert reply.status_code == 200
+
+
+def test_event_streams_end_with_their_answer_and_idle_connections_count_against_the_bound(settings: Settings) -> None:
+    """A question's event stream stays open only while it waits; its connection then idles (kept alive),
+    counted against BRIEFING_QA_MAX_CONNECTIONS: past it a new client gets 503 at once, never a hang."""
+    with running_server(replace(settings, max_connections=40)) as (url, _process, _ready):
+        host, port = url.split("//")[1].split(":")
+        with httpx.Client(base_url=url) as client:
+            events = [
+                client.post("/gradio_api/call/ask", json={"data": [f"{n} : {QUESTION}"]}).json()["event_id"]
+                for n in range(30)
+            ]
+        held = []
+        try:
+            for event in events:  # streams opened and never read while the answers are computed
+                stream = socket.create_connection((host, int(port)), timeout=10)
+                stream.sendall(f"GET /gradio_api/call/ask/{event} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+                held.append(stream)
+            for stream in held:
+                received = b""
+                while not received.endswith(b"0\r\n\r\n"):  # the chunked stream's end: the answer was sent
+                    chunk = stream.recv(65536)
+                    assert chunk, "the server closed a stream before its answer"
+                    received += chunk
+                assert b"process_completed" in received or b'"answered"' in received
+            assert httpx.get(f"{url}/api/health").status_code == 200
+            for _ in range(15):  # kept-alive connections past the bound
+                idle = socket.create_connection((host, int(port)), timeout=10)
+                idle.sendall(f"GET /api/health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+                held.append(idle)
+            started = time.perf_counter()
+            assert httpx.get(f"{url}/api/health").status_code == 503
+            assert time.perf_counter() - started < 5
+        finally:
+            for connection in held:
+                connection.close()
+        time.sleep(0.3)
+        assert httpx.post(f"{url}/api/ask", json={"question": QUESTION}, timeout=30).json()["answered"]
 
 
 def _closed_by_server(connection: socket.socket) -> bool:
