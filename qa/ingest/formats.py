@@ -15,6 +15,7 @@ same file gives the same text. A file that cannot be read raises ``Unreadable`` 
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import zipfile
 from collections import Counter
@@ -167,16 +168,21 @@ def _from_pdf(data: bytes) -> Converted:
         # Layout mode keeps a blank line between paragraphs, which the reader splits blocks on.
         headings = [_larger_lines(page) for page in reader.pages]
         levels = _heading_levels(headings)
+        raw = [_tidy(page.extract_text(extraction_mode="layout") or "") for page in reader.pages]
         pages = [
-            _unwrap(_tidy(page.extract_text(extraction_mode="layout") or ""), {t: levels[s] for t, s in lines.items()})
-            for page, lines in zip(reader.pages, headings, strict=True)
+            _unwrap(text, {t: levels[s] for t, s in lines.items()}) for text, lines in zip(raw, headings, strict=True)
         ]
     except PdfReadError as exc:
         raise Unreadable(f"not a readable PDF ({exc})") from None
     if not any(page.strip() for page in pages):
         raise Unreadable("a PDF without a text layer (scanned?)")
     starts, parts, offset = [], [], 0
-    for page in pages:
+    for number, page in enumerate(pages):
+        if number and parts and page.strip() and parts[-1].strip():
+            # A paragraph or a table that goes on over the page break is one block again.
+            glue = _page_glue(raw[number - 1], raw[number], headings[number - 1], headings[number])
+            offset += len(glue) - 2
+            parts[-1] = parts[-1][:-2] + glue
         starts.append(offset)
         part = page.strip() + "\n\n"
         parts.append(part)
@@ -259,23 +265,30 @@ def _unwrap(page: str, headings: dict[str, int] | None = None) -> str:
     lines = page.split("\n")
     indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
     base = min(indents) if indents else 0
+    # Layout mode places text by its position: a line's length is where it ends on the page.
+    width = max((len(line.rstrip()) for line in lines), default=0)
     logical: list[tuple[str, str]] = []  # (kind: "item", "text" or a heading's "#" marks, text)
     joinable = touching = False  # the line before continues / is not blank
-    for line in lines:
+    previous_end = 0
+    for number, line in enumerate(lines):
         text = " ".join(line.split())
         if not text:
             joinable = touching = False
             continue
-        indented = len(line) - len(line.lstrip()) > base + 1
-        kind = "#" * headings[text] if text in headings else "item" if indented else "text"
-        if (joinable or (touching and kind.startswith("#"))) and logical and logical[-1][0] == kind:
-            # A line broken after a hyphen ("vice-" / "président") is one word again.
-            glue = "" if re.search(r"\w-$", logical[-1][1]) else " "
-            logical[-1] = (kind, logical[-1][1] + glue + text)
+        kind = "#" * headings[text] if text in headings else _line_kind(lines, number, base)
+        same_kind = touching and logical and logical[-1][0] == kind
+        # A text line broken where the next word would not have fitted was wrapped, even after a
+        # full stop: the paragraph goes on.
+        wrapped = same_kind and kind == "text" and not _would_have_fit(previous_end, text, width)
+        if same_kind and (wrapped or joinable or kind.startswith("#")):
+            # Broken before the margin, so on purpose (table rows, an address): a line of its own.
+            on_purpose = kind == "text" and not wrapped
+            logical[-1] = (kind, logical[-1][1] + "\n" + text if on_purpose else _rejoined(logical[-1][1], text))
         else:
             logical.append((kind, text))
         joinable = not kind.startswith("#") and not text.endswith(_SENTENCE_END)
         touching = True
+        previous_end = len(line.rstrip())
     blocks: list[str] = []
     for kind, text in logical:
         if kind == "item" and blocks and blocks[-1].startswith("- "):
@@ -283,6 +296,69 @@ def _unwrap(page: str, headings: dict[str, int] | None = None) -> str:
         else:
             blocks.append({"item": f"- {text}", "text": text}.get(kind, f"{kind} {text}"))
     return "\n\n".join(blocks)
+
+
+# How far short of the page's longest line a line may end and still have been wrapped: a text's
+# characters differ in width, so layout mode's line lengths vary by about this share.
+WRAP_SLACK = 0.05
+
+
+def _rejoined(line: str, wrapped: str) -> str:
+    """A line and the line it was wrapped into, one text: a word broken after its hyphen ("vice-" /
+    "président") is one word again."""
+    return line + ("" if re.search(r"\w-$", line) else " ") + wrapped
+
+
+def _would_have_fit(previous_end: int, text: str, width: int) -> bool:
+    """Whether the next line's first word would have fitted on the line before: then it was not wrapped."""
+    first_word = text.split(" ", 1)[0]
+    return previous_end + 1 + len(first_word) <= width * (1 - WRAP_SLACK)
+
+
+# How far from the middle of the line below a centred line's middle may be (share of that line's length).
+CENTRED_TOLERANCE = 0.1
+
+
+def _page_glue(before: str, after: str, headings_before: dict[str, float], headings_after: dict[str, float]) -> str:
+    """What joins two pages: a space when the last line of one was wrapped into the first of the
+    next, a line break when it was broken on purpose without ending its sentence (a table's rows),
+    else a blank line. Only body text at the margin continues: not a heading, not a list item."""
+    lines_before = [line for line in before.split("\n") if line.strip()]
+    lines_after = [line for line in after.split("\n") if line.strip()]
+    if not lines_before or not lines_after:
+        return "\n\n"
+    last, first = lines_before[-1], lines_after[0]
+    last_text, first_text = " ".join(last.split()), " ".join(first.split())
+    if last_text in headings_before or first_text in headings_after:
+        return "\n\n"
+    if _line_kind(lines_before, len(lines_before) - 1, _margin(lines_before)) != "text":
+        return "\n\n"
+    if _line_kind(lines_after, 0, _margin(lines_after)) != "text":
+        return "\n\n"
+    width = max(len(line.rstrip()) for line in lines_before)
+    if not _would_have_fit(len(last.rstrip()), first_text, width):
+        return _rejoined(last_text, first_text)[len(last_text) : -len(first_text)]
+    return "\n\n" if last_text.endswith(_SENTENCE_END) else "\n"
+
+
+def _margin(lines: list[str]) -> int:
+    return min(len(line) - len(line.lstrip()) for line in lines)
+
+
+def _line_kind(lines: list[str], number: int, base: int) -> str:
+    """A line indented past the page's margin is a list item ("item"), unless it is centred over the
+    lines right under it, which start at the margin (a table's header, a caption): then "text"."""
+    line = lines[number]
+    indent = len(line) - len(line.lstrip())
+    if indent <= base + 1:
+        return "text"
+    below = list(itertools.takewhile(str.strip, lines[number + 1 :]))
+    if below and len(below[0]) - len(below[0].lstrip()) <= base + 1:
+        right = max(len(other.rstrip()) for other in below)
+        middle, middle_below = (indent + len(line.rstrip())) / 2, (base + right) / 2
+        if abs(middle - middle_below) <= CENTRED_TOLERANCE * right:
+            return "text"
+    return "item"
 
 
 def _tidy(text: str) -> str:

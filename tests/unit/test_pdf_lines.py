@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from qa.ingest.formats import _heading_levels, _unwrap
+from qa.ingest.formats import _heading_levels, _page_glue, _unwrap
 
 PAGE = """Un titre imprimé
 sur deux lignes
@@ -27,6 +27,39 @@ def test_lines_printed_larger_become_headings_and_the_rest_paragraphs_and_items(
     ]
 
 
-def test_without_font_sizes_a_heading_line_joins_the_paragraph_it_opens() -> None:
-    assert _unwrap(PAGE).split("\n\n")[0] == "Un titre imprimé sur deux lignes"
+def test_without_font_sizes_a_line_broken_before_the_margin_keeps_its_break() -> None:
+    # "sur" would have fitted after "Un titre imprimé": the line was broken on purpose.
+    assert _unwrap(PAGE).split("\n\n")[0] == "Un titre imprimé\nsur deux lignes"
     assert _unwrap(PAGE).split("\n\n")[2] == "Sous-titre"  # a change of indentation still ends it
+
+
+# Layout mode's lines: a paragraph wrapped at the margin (one line ends on a full stop), then a
+# table whose header is centred over its rows, each row a line broken before the margin.
+TABLE_PAGE = """Une phrase assez longue pour aller jusqu'à la marge droite de la page imprimée ici.
+Elle continue sur la ligne suivante, bien que la ligne d'avant finisse sur un point final.
+
+                    Acteur Rôle Implication
+Downing Street Coordination diplomatique Organisation de la réunion
+Maison Blanche Direction politique Co-hôte
+Pentagone Conseil militaire Soutien logistique"""
+
+
+def test_wrapped_lines_join_and_lines_broken_on_purpose_stay_lines() -> None:
+    paragraph, table = _unwrap(TABLE_PAGE).split("\n\n")
+    assert "\n" not in paragraph and paragraph.startswith("Une phrase") and paragraph.endswith("point final.")
+    assert table.split("\n") == [
+        "Acteur Rôle Implication",  # centred over the rows: not a list item
+        "Downing Street Coordination diplomatique Organisation de la réunion",
+        "Maison Blanche Direction politique Co-hôte",
+        "Pentagone Conseil militaire Soutien logistique",
+    ]
+
+
+def test_a_paragraph_or_a_table_over_a_page_break_is_one_block() -> None:
+    wide = "x" * 80
+    to_the_margin = "Un paragraphe " + "long " * 12 + "puis"  # 78 characters: "suivante." would not fit
+    assert _page_glue(f"{wide}\n{to_the_margin}", "suivante. Fin.", {}, {}) == " "
+    assert _page_glue(f"{wide}\nPentagone Conseil militaire", "OTAN Garant de la sécurité", {}, {}) == "\n"
+    assert _page_glue(f"{wide}\nFin de la page.", "Autre paragraphe.", {}, {}) == "\n\n"
+    assert _page_glue(f"{wide}\nUne ligne sans point", "Un titre", {}, {"Un titre": 18.0}) == "\n\n"
+    assert _page_glue(f"{wide}\nUne ligne sans point", "       un point de liste\nLe texte reprend.", {}, {}) == "\n\n"
