@@ -275,7 +275,7 @@ def _unwrap(page: str, headings: dict[str, int] | None = None) -> str:
         if not text:
             joinable = touching = False
             continue
-        kind = "#" * headings[text] if text in headings else _line_kind(lines, number, base)
+        kind = "#" * headings[text] if text in headings else _line_kind(lines, number, base, width)
         same_kind = touching and logical and logical[-1][0] == kind
         # A text line broken where the next word would not have fitted was wrapped, even after a
         # full stop: the paragraph goes on.
@@ -317,6 +317,8 @@ def _would_have_fit(previous_end: int, text: str, width: int) -> bool:
 
 # How far from the middle of the line below a centred line's middle may be (share of that line's length).
 CENTRED_TOLERANCE = 0.1
+# A centred line is shorter than this share of the page's width (a list item's long line is not).
+CENTRED_MAX = 0.8
 
 
 def _page_glue(before: str, after: str, headings_before: dict[str, float], headings_after: dict[str, float]) -> str:
@@ -331,11 +333,12 @@ def _page_glue(before: str, after: str, headings_before: dict[str, float], headi
     last_text, first_text = " ".join(last.split()), " ".join(first.split())
     if last_text in headings_before or first_text in headings_after:
         return "\n\n"
-    if _line_kind(lines_before, len(lines_before) - 1, _margin(lines_before)) != "text":
-        return "\n\n"
-    if _line_kind(lines_after, 0, _margin(lines_after)) != "text":
-        return "\n\n"
     width = max(len(line.rstrip()) for line in lines_before)
+    if _line_kind(lines_before, len(lines_before) - 1, _margin(lines_before), width) != "text":
+        return "\n\n"
+    width_after = max(len(line.rstrip()) for line in lines_after)
+    if _line_kind(lines_after, 0, _margin(lines_after), width_after) != "text":
+        return "\n\n"
     if not _would_have_fit(len(last.rstrip()), first_text, width):
         return _rejoined(last_text, first_text)[len(last_text) : -len(first_text)]
     return "\n\n" if last_text.endswith(_SENTENCE_END) else "\n"
@@ -345,19 +348,20 @@ def _margin(lines: list[str]) -> int:
     return min(len(line) - len(line.lstrip()) for line in lines)
 
 
-def _line_kind(lines: list[str], number: int, base: int) -> str:
-    """A line indented past the page's margin is a list item ("item"), unless it is centred over the
-    lines right under it, which start at the margin (a table's header, a caption): then "text"."""
+def _line_kind(lines: list[str], number: int, base: int, width: int) -> str:
+    """A line indented past the page's margin is a list item ("item"), unless it is a short line
+    centred over the lines right under it, which start at the margin, or over the page (a table's
+    header, a caption): then "text"."""
     line = lines[number]
     indent = len(line) - len(line.lstrip())
     if indent <= base + 1:
         return "text"
     below = list(itertools.takewhile(str.strip, lines[number + 1 :]))
-    if below and len(below[0]) - len(below[0].lstrip()) <= base + 1:
-        right = max(len(other.rstrip()) for other in below)
-        middle, middle_below = (indent + len(line.rstrip())) / 2, (base + right) / 2
-        if abs(middle - middle_below) <= CENTRED_TOLERANCE * right:
-            return "text"
+    if below and len(below[0]) - len(below[0].lstrip()) <= base + 1 and len(line.strip()) <= CENTRED_MAX * width:
+        middle = (indent + len(line.rstrip())) / 2
+        for right in (max(len(other.rstrip()) for other in below), width):
+            if abs(middle - (base + right) / 2) <= CENTRED_TOLERANCE * right:
+                return "text"
     return "item"
 
 

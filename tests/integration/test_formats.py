@@ -157,8 +157,8 @@ def test_web_page_and_word_file_answer_as_the_text_does(engines: dict) -> None:
 
 def test_the_pdf_mostly_answers_as_the_text_does(engines: dict) -> None:
     """A PDF's text layer has neither paragraphs nor list markers nor table cells: they are rebuilt
-    from its lines' positions and font sizes, not always as written (a run of 2026-12-02: 89 of 91
-    tuning questions alike; the other two quote a table row that wraps onto a second line)."""
+    from its lines' positions and font sizes, not always as written (a run of 2026-12-02: 90 of 91
+    tuning questions alike; the other quotes a table row that wraps onto a second line)."""
     questions = _questions()
     pdf, text = _answers(engines["pdf"], questions), _answers(engines["txt"], questions)
     same = sum(a == b for a, b in zip(pdf, text, strict=True))
