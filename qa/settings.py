@@ -167,7 +167,7 @@ class Settings:
     header_timeout: float = 20.0
 
     # Bumped whenever the index format or how it is derived changes, so old indexes rebuild.
-    index_format: int = 9  # 9: PDF lines broken on purpose kept, pages rejoined; 8: each document's chunk range
+    index_format: int = 10  # 10: PDF lines going on in lower case joined
 
     @property
     def max_document_bytes(self) -> int:

@@ -278,8 +278,12 @@ def _unwrap(page: str, headings: dict[str, int] | None = None) -> str:
         kind = "#" * headings[text] if text in headings else _line_kind(lines, number, base, width)
         same_kind = touching and logical and logical[-1][0] == kind
         # A text line broken where the next word would not have fitted was wrapped, even after a
-        # full stop: the paragraph goes on.
-        wrapped = same_kind and kind == "text" and not _would_have_fit(previous_end, text, width)
+        # full stop: the paragraph goes on. So was one that goes on in lower case mid-sentence.
+        wrapped = (
+            same_kind
+            and kind == "text"
+            and (not _would_have_fit(previous_end, text, width) or (joinable and text[:1].islower()))
+        )
         if same_kind and (wrapped or joinable or kind.startswith("#")):
             # Broken before the margin, so on purpose (table rows, an address): a line of its own.
             on_purpose = kind == "text" and not wrapped

@@ -27,10 +27,14 @@ def test_lines_printed_larger_become_headings_and_the_rest_paragraphs_and_items(
     ]
 
 
-def test_without_font_sizes_a_line_broken_before_the_margin_keeps_its_break() -> None:
-    # "sur" would have fitted after "Un titre imprimé": the line was broken on purpose.
-    assert _unwrap(PAGE).split("\n\n")[0] == "Un titre imprimé\nsur deux lignes"
+def test_without_font_sizes_a_line_going_on_in_lower_case_continues_the_one_before() -> None:
+    # "sur" would have fitted after "Un titre imprimé", but the sentence goes on in lower case.
+    assert _unwrap(PAGE).split("\n\n")[0] == "Un titre imprimé sur deux lignes"
     assert _unwrap(PAGE).split("\n\n")[2] == "Sous-titre"  # a change of indentation still ends it
+    # Broken before the margin and going on with a capital: a line of its own (an address, a row).
+    page = "Une ligne assez longue pour faire la marge de la page.\n\nAdresse\nDowning Street\n"
+    assert _unwrap(page + "Londres").split("\n\n")[1] == "Adresse\nDowning Street\nLondres"
+    assert _unwrap(page + "sur la Tamise").split("\n\n")[1] == "Adresse\nDowning Street sur la Tamise"
 
 
 # Layout mode's lines: a paragraph wrapped at the margin (one line ends on a full stop), then a
