@@ -65,7 +65,7 @@ def score_units(
 ) -> list[ScoredUnit]:
     """Every unit of the top ``scoring.passages`` passages scored against the question, best first."""
     query_grams = set(query.chargrams)
-    weights, wanted = query.terms, query.answer_type
+    weighted, wanted = query.weighted_terms, query.answer_type
     # The reader's stems and their synonyms: an FAQ question must find its own words among them (below).
     asked = set(query.words).union(*query.synonyms.values())
     scored = []
@@ -77,11 +77,11 @@ def score_units(
         for unit, sim in zip(chunk.units, sims, strict=True):
             text = unit_text(index.documents[chunk.doc], unit)
             tokens, grams = token_sets(text)
-            words = coverage(weights, tokens)
+            words = weighted.coverage(tokens)
             refers = previous is not None and unit.kind == previous.kind == Kind.SENTENCE and _opens_on_reference(text)
             if refers:
                 antecedent, _ = token_sets(unit_text(index.documents[chunk.doc], previous))
-                words += scoring.antecedent_credit * (coverage(weights, tokens | antecedent) - words)
+                words += scoring.antecedent_credit * (weighted.coverage(tokens, antecedent) - words)
             previous = unit
             if unit.kind == Kind.FAQ_QUESTION:
                 # Two questions match only if each covers the other: "Quel est le rôle des conseillers ?"

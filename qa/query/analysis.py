@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -22,7 +23,7 @@ from qa.core.text import ENGLISH_SHARE, char_ngrams, content_words, english_shar
 from qa.index.lexical_index import LexicalIndex
 from qa.query import aliases, answer_types, glossary, synonyms
 from qa.query.answer_types import AnswerType
-from qa.query.coverage import Term
+from qa.query.coverage import Term, TermWeights
 from qa.query.followup import contextualize
 
 MAX_QUESTION_CHARS = 1000
@@ -81,6 +82,11 @@ class Query:
     # Each question term with its IDF (see term_weights): the re-ranker, the unit scorer and the
     # confidence weigh coverage with it.
     terms: dict[Term, float] = field(default_factory=dict)
+
+    @cached_property
+    def weighted_terms(self) -> TermWeights:
+        """``terms`` arranged once for the many coverage tests of this question."""
+        return TermWeights(self.terms)
 
 
 def clean(question: str) -> tuple[str, bool]:

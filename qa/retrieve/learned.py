@@ -37,7 +37,7 @@ from qa.index.indexing import LoadedIndex
 from qa.ingest.chunking import unit_text
 from qa.query.analysis import Query
 from qa.query.answer_types import QUESTION_KINDS
-from qa.query.coverage import coverage, coverages, covers
+from qa.query.coverage import TermWeights, covers
 from qa.retrieve.retrieval import max_per_chunk, unit_best_similarity
 from qa.settings import MODELS_DIR
 
@@ -367,7 +367,7 @@ def passage_features(
             for name in RANKERS
         },
         "rankers": np.array([sum(name in p.ranks for name in RANKERS) for p in passages], dtype=float),
-        **_field_coverages(index, terms, chunks),
+        **_field_coverages(index, query.weighted_terms, chunks),
         "grams": np.array(
             [len(query_grams & token_sets(c.index_text)[1]) / len(query_grams) if query_grams else 0.0 for c in chunks]
         ),
@@ -386,7 +386,7 @@ def passage_features(
     return np.column_stack([columns[name] for name in PASSAGE_FEATURES]).astype(np.float32)
 
 
-def _field_coverages(index: LoadedIndex, terms: dict[Any, float], chunks: list[Any]) -> dict[str, list[float]]:
+def _field_coverages(index: LoadedIndex, terms: TermWeights, chunks: list[Any]) -> dict[str, list[float]]:
     """Coverage of the question by each field of each chunk: all of it, its body, its document's title, its heading."""
     return {
         name: _coverage_of_texts(terms, [of(c) for c in chunks])
@@ -417,10 +417,10 @@ def _document_columns(passages: list[Passage], fused: np.ndarray) -> dict[str, n
     }
 
 
-def _coverage_of_texts(terms: dict[Any, float], texts: list[str]) -> list[float]:
+def _coverage_of_texts(terms: TermWeights, texts: list[str]) -> list[float]:
     """coverage of each text, computed once per distinct text (candidates share titles and headings)."""
     distinct = list(dict.fromkeys(texts))
-    shares = dict(zip(distinct, coverages(terms, [stem_set(t) for t in distinct]), strict=True))
+    shares = dict(zip(distinct, terms.coverages(stem_set(t) for t in distinct), strict=True))
     return [shares[t] for t in texts]
 
 
@@ -475,6 +475,7 @@ def unit_features(index: LoadedIndex, query: Query, scored: list[Any]) -> np.nda
     }
     terms, wanted, kind = query.terms, query.answer_type, query.kind
     question_bigrams = _bigrams(query.stems)
+    weighted = query.weighted_terms
     for row, item in enumerate(scored):
         chunk = item.passage.chunk
         text = index.documents[chunk.doc]
@@ -499,14 +500,14 @@ def unit_features(index: LoadedIndex, query: Query, scored: list[Any]) -> np.nda
             "first_unit": float(position == 0),
             "log_chars": math.log1p(len(body)),
             "opens_on_reference": float(item.opens_on_reference),
-            **_neighbour_coverages(terms, text, chunk.units, position),
+            **_neighbour_coverages(weighted, text, chunk.units, position),
             "bigrams": len(question_bigrams & _text_bigrams(body)) / len(question_bigrams) if question_bigrams else 0.0,
             "bm25_words": bm25["words"][row],
             "bm25_grams": bm25["chargrams"][row],
             "bm25_words_raw": raw_words[row],
             # What the unit leaves to its document's title and its heading ("il" for the article's subject).
-            "title_gain": coverage(terms, tokens | stem_set(index.titles.get(chunk.doc, ""))) - item.word_coverage,
-            "heading_gain": coverage(terms, tokens | stem_set(chunk.section)) - item.word_coverage,
+            "title_gain": weighted.coverage(tokens, stem_set(index.titles.get(chunk.doc, ""))) - item.word_coverage,
+            "heading_gain": weighted.coverage(tokens, stem_set(chunk.section)) - item.word_coverage,
             "proximity": _proximity(terms, tokens, own_text),
             **_candidate_answers(body, query.folded_words),
             **{f"kind_{name}": float(item.unit.kind == name) for name in UNIT_KINDS},
@@ -516,14 +517,14 @@ def unit_features(index: LoadedIndex, query: Query, scored: list[Any]) -> np.nda
     return rows
 
 
-def _neighbour_coverages(terms: dict[Any, float], text: str, units: tuple[Any, ...], position: int) -> dict[str, float]:
+def _neighbour_coverages(terms: TermWeights, text: str, units: tuple[Any, ...], position: int) -> dict[str, float]:
     """Coverage of the question by the units before and after one, and by the three together."""
     previous, following = (
-        coverage(terms, token_sets(unit_text(text, units[i]))[0]) if 0 <= i < len(units) else 0.0
+        terms.coverage(token_sets(unit_text(text, units[i]))[0]) if 0 <= i < len(units) else 0.0
         for i in (position - 1, position + 1)
     )
     window = text[units[max(0, position - 1)].start : units[min(len(units) - 1, position + 1)].end]
-    return {"previous_words": previous, "next_words": following, "window_words": coverage(terms, stem_set(window))}
+    return {"previous_words": previous, "next_words": following, "window_words": terms.coverage(stem_set(window))}
 
 
 def rerank_passages(
