@@ -92,11 +92,13 @@ class AnswerType:
         """
         if self.kind == DEFINITION:
             return _defines(unit, self.subject)
-        for match in _SHAPES[self.kind].finditer(unit):
-            words = fold(match.group(1)).split()
-            if words and not any(w in self.asked for w in words):
-                return True
-        return False
+        return any(words and self.asked.isdisjoint(words) for words in _shaped_spans(self.kind, unit))
+
+
+@functools.lru_cache(maxsize=8192)  # the same passages and units meet question after question
+def _shaped_spans(kind: str, unit: str) -> tuple[tuple[str, ...], ...]:
+    """The folded words of each span of the unit that has the answer shape ``kind``."""
+    return tuple(tuple(fold(match.group(1)).split()) for match in _SHAPES[kind].finditer(unit))
 
 
 def expected_type(question: str) -> AnswerType | None:

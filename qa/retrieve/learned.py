@@ -444,8 +444,8 @@ def rerank(passages: list[Passage], raw: np.ndarray) -> list[Passage]:
     order = sorted(range(scored), key=lambda i: (-raw[i], i))
     shown = [logistic(raw[i]) for i in order]
     floor = shown[-1] if shown else 1.0
-    ranked = [
-        replace(passages[i], score=score, rank=position)
+    ranked = [  # built, not replace()d: a tenth of a millisecond a question
+        Passage(passages[i].chunk, position, score, passages[i].ranks, passages[i].line, passages[i].page)
         for position, (i, score) in enumerate(zip(order, shown, strict=True), start=1)
     ]
     tail = [
