@@ -49,13 +49,16 @@ def test_shipped_models_read_this_codes_features_and_say_what_they_were_fitted_o
     assert max(int(f) for tree in model.trees for f in tree["feature"]) < len(features)
 
 
-@pytest.mark.parametrize("objective", ["binary", "lambdarank", "regression"])
-def test_trees_evaluated_with_numpy_equal_lightgbm_s_own_predictions(objective: str) -> None:
+@pytest.mark.parametrize(
+    ("objective", "leaves"), [("binary", 15), ("lambdarank", 15), ("regression", 15), ("binary", 4), ("regression", 40)]
+)
+def test_trees_evaluated_with_numpy_equal_lightgbm_s_own_predictions(objective: str, leaves: int) -> None:
+    """Trees of up to 8, 16 and 64 leaves are evaluated with words of as many bits."""
     rng = np.random.default_rng(3)
     x = rng.random((600, 6))
     x[:, 2] = np.round(x[:, 2] * 3)  # ties on thresholds, as counts and one-hot features have
     y = (x[:, 0] + x[:, 2] / 3 > 0.9).astype(int)
-    params = {"objective": objective, "verbose": -1, "num_threads": 1, "min_data_in_leaf": 5, "num_leaves": 15}
+    params = {"objective": objective, "verbose": -1, "num_threads": 1, "min_data_in_leaf": 5, "num_leaves": leaves}
     data = lightgbm.Dataset(x, label=y, group=[30] * 20 if objective == "lambdarank" else None)
     booster = lightgbm.train(params, data, num_boost_round=40)
     model = LearnedModel.from_booster("t", tuple("abcdef"), booster)
