@@ -181,11 +181,10 @@ class TreeEnsemble:
     splits (padded with splits that rule out nothing). Tested equal to LightGBM's predictions.
     """
 
-    feature: np.ndarray  # (trees x splits) each split's feature, flat
+    feature: np.ndarray  # (trees x splits) each split's feature, flat; a tree of n leaves has n - 1 splits
     threshold: np.ndarray
     rules_out: np.ndarray  # each split's word: all the tree's leaves but those on its left
     leaf_value: np.ndarray  # (trees, leaves) the leaves' values, left to right
-    splits: int  # splits per tree
 
     @classmethod
     def from_lists(cls, trees: list[dict[str, list[float]]]) -> TreeEnsemble:
@@ -201,34 +200,17 @@ class TreeEnsemble:
         rules_out = np.full((len(trees), splits), every, dtype=np.uint64)
         leaf_value = np.zeros((len(trees), width))
         for number, tree in enumerate(trees):
-            order: list[int] = []  # the tree's leaves, left to right
-            found: list[tuple[int, float, int]] = []
-
-            def walk(
-                node: int, tree: dict[str, list[float]] = tree, order: list[int] = order, found: list = found
-            ) -> range:
-                """Positions (in order) of the leaves under node."""
-                if tree["feature"][node] < 0:
-                    order.append(node)
-                    return range(len(order) - 1, len(order))
-                left = walk(int(tree["left"][node]))
-                right = walk(int(tree["right"][node]))
-                left_bits = sum(1 << leaf for leaf in left)
-                found.append((int(tree["feature"][node]), float(tree["threshold"][node]), every & ~left_bits))
-                return range(left.start, right.stop)
-
-            walk(0)
-            for position, (split_feature, split_threshold, word_out) in enumerate(found):
+            leaves, found = _in_order(tree)
+            for position, (split_feature, split_threshold, left_bits) in enumerate(found):
                 feature[number, position] = split_feature
                 threshold[number, position] = split_threshold
-                rules_out[number, position] = word_out
-            leaf_value[number, : len(order)] = [tree["value"][leaf] for leaf in order]
+                rules_out[number, position] = every & ~left_bits
+            leaf_value[number, : len(leaves)] = [tree["value"][leaf] for leaf in leaves]
         return cls(
             feature=feature.ravel(),
             threshold=threshold.ravel(),
             rules_out=rules_out.astype(word).ravel(),
             leaf_value=leaf_value,
-            splits=splits,
         )
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
@@ -238,36 +220,55 @@ class TreeEnsemble:
         word = self.rules_out.dtype.type
         # A split passed rules out nothing (all bits set), a failed one its left leaves.
         words = self.rules_out | (goes_left.astype(word) * word(np.iinfo(word).max))
-        reachable = np.bitwise_and.reduce(words.reshape(len(rows), -1, self.splits), axis=2)
+        trees, width = self.leaf_value.shape
+        reachable = np.bitwise_and.reduce(words.reshape(len(rows), trees, width - 1), axis=2)
         leftmost = reachable & (~reachable + word(1))  # the lowest bit set
         leaf = np.log2(leftmost.astype(np.float64)).astype(np.int64)  # exact: a power of two
-        trees, width = self.leaf_value.shape
         flat = leaf + np.arange(trees, dtype=np.int64) * width
         return self.leaf_value.ravel().take(flat).sum(axis=1)
+
+
+def _in_order(tree: dict[str, list[float]]) -> tuple[list[int], list[tuple[int, float, int]]]:
+    """A tree's leaves left to right, and each split's feature, threshold and the bits of the
+    leaves on its left (a leaf's bit: its place in that order)."""
+    leaves: list[int] = []
+    splits: list[tuple[int, float, int]] = []
+
+    def walk(node: int) -> range:
+        """The places of the leaves under node."""
+        if tree["feature"][node] < 0:
+            leaves.append(node)
+            return range(len(leaves) - 1, len(leaves))
+        left = walk(int(tree["left"][node]))
+        right = walk(int(tree["right"][node]))
+        splits.append((int(tree["feature"][node]), float(tree["threshold"][node]), sum(1 << leaf for leaf in left)))
+        return range(left.start, right.stop)
+
+    walk(0)
+    return leaves, splits
 
 
 def trees_of(booster: Any) -> list[dict[str, Any]]:
     """A trained LightGBM booster's trees as the lists TreeEnsemble reads (at fit time, where lightgbm is)."""
     flat = []
     for info in booster.dump_model()["tree_info"]:
-        tree: dict[str, Any] = {"feature": [], "threshold": [], "left": [], "right": [], "value": [], "depth": 0}
+        tree: dict[str, Any] = {"feature": [], "threshold": [], "left": [], "right": [], "value": []}
 
-        def add(node: dict[str, Any], depth: int, tree: dict[str, Any] = tree) -> int:
+        def add(node: dict[str, Any], tree: dict[str, Any] = tree) -> int:
             index = len(tree["feature"])
             for key in ("feature", "threshold", "left", "right", "value"):
                 tree[key].append(0)
-            tree["depth"] = max(tree["depth"], depth)
             if "split_index" not in node:
                 tree["feature"][index], tree["value"][index] = -1, float(node["leaf_value"])
                 return index
             if node["decision_type"] != "<=" or node["missing_type"] not in ("None", "NaN"):
                 raise ValueError(f"unsupported split {node['decision_type']} / {node['missing_type']}")
             tree["feature"][index], tree["threshold"][index] = int(node["split_feature"]), float(node["threshold"])
-            tree["left"][index] = add(node["left_child"], depth + 1)
-            tree["right"][index] = add(node["right_child"], depth + 1)
+            tree["left"][index] = add(node["left_child"])
+            tree["right"][index] = add(node["right_child"])
             return index
 
-        add(info["tree_structure"], 0)
+        add(info["tree_structure"])
         flat.append(tree)
     return flat
 
@@ -465,7 +466,14 @@ def rerank(passages: list[Passage], raw: np.ndarray) -> list[Passage]:
     shown = [logistic(raw[i]) for i in order]
     floor = shown[-1] if shown else 1.0
     ranked = [  # built, not replace()d: a tenth of a millisecond a question
-        Passage(passages[i].chunk, position, score, passages[i].ranks, passages[i].line, passages[i].page)
+        Passage(
+            chunk=passages[i].chunk,
+            rank=position,
+            score=score,
+            ranks=passages[i].ranks,
+            line=passages[i].line,
+            page=passages[i].page,
+        )
         for position, (i, score) in enumerate(zip(order, shown, strict=True), start=1)
     ]
     tail = [
