@@ -129,6 +129,7 @@ def run_fit_encoder(args: argparse.Namespace, settings: Settings) -> int:
         learning_rate=TRAINING["learning_rate"],
         warmup_ratio=TRAINING["warmup_ratio"],
         logging_steps=20,
+        disable_tqdm=False,  # minutes of training: a progress bar, even when stderr is not a terminal
         save_strategy="no",
         report_to="none",
         seed=SEED,
