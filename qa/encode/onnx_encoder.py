@@ -7,7 +7,8 @@ folder with the tokenizer and the pooling settings, so it is self-contained::
 
     encoders/<key>/model.onnx       the transformer, input ids -> token embeddings
     encoders/<key>/tokenizer.json   the model's fast tokenizer (padding turned off)
-    encoders/<key>/encoder.json     pooling, max length, dimension, input names, attention shape, versions
+    encoders/<key>/encoder.json     pooling, max length, dimension, input names, attention shape,
+                                    the prompts of a query and of a passage, versions
 
 The int8 copy (``quantize``) first fuses the transformer's operators with ONNX Runtime's
 transformer optimiser (attention, layer norms, GELU: one kernel each instead of dozens of small
@@ -22,6 +23,7 @@ keep the torch path (qa.encode.embedding chooses).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -39,7 +41,7 @@ from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 
-EXPORT_FORMAT = 2  # 2: encoder.json records the attention shape, for fusion
+EXPORT_FORMAT = 3  # 2: encoder.json records the attention shape, for fusion; 3: and the prompts
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "encoder.json"
@@ -74,7 +76,7 @@ def export(st_model: Any, target: Path) -> None:
     if hasattr(transformer, "set_attn_implementation"):
         # Plain attention traces into a graph without data-dependent branches (SDPA's mask logic has some).
         transformer.set_attn_implementation("eager")
-    with _folder_written_atomically(target) as staging:
+    with folder_written_atomically(target) as staging:
         dynamic = {name: {0: "batch", 1: "tokens"} for name in [*input_names, "token_embeddings"]}
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notes about constant shapes: checked by the parity test
@@ -109,12 +111,15 @@ def _exportable_parts(st_model: Any) -> tuple[str, Any, Any, Any]:
 
 
 def _export_config(st_model: Any, transformer: Any, pooling: str, input_names: list[str]) -> dict[str, Any]:
+    from qa.encode.embedding import prompts_of
+
     return {
         "format": EXPORT_FORMAT,
         "pooling": pooling,
         "max_length": int(st_model.max_seq_length or 512),
         "dimension": int(st_model.get_embedding_dimension()),
         "inputs": input_names,
+        "prompts": prompts_of(st_model),
         "attention": {
             "heads": int(getattr(transformer.config, "num_attention_heads", 0) or 0),
             "hidden_size": int(getattr(transformer.config, "hidden_size", 0) or 0),
@@ -135,7 +140,7 @@ def quantize(source: Path, target: Path) -> None:
     advice.filter = lambda record: "pre-processing before quantization" not in str(record.msg)  # type: ignore[method-assign]
     logging.getLogger().addFilter(advice)
     try:
-        with _folder_written_atomically(target) as staging:
+        with folder_written_atomically(target) as staging:
             config = json.loads((source / CONFIG_FILE).read_text("utf-8"))
             fused = _fuse(source / MODEL_FILE, staging / "fused.onnx", config.get("attention", {}))
             quantize_dynamic(
@@ -149,6 +154,8 @@ def quantize(source: Path, target: Path) -> None:
             if fused:
                 fused.unlink()
             config["quantization"] = {"weights": "int8 per channel", "fused": fused is not None}
+            # The same model makes the same bytes every build: the digest says which model an index used.
+            config["model_sha256"] = file_digest(staging / MODEL_FILE)
             (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2), "utf-8")
             shutil.copy(source / TOKENIZER_FILE, staging / TOKENIZER_FILE)
     finally:
@@ -179,7 +186,7 @@ def _fuse(model: Path, target: Path, attention: dict[str, int]) -> Path | None:
 
 
 @contextmanager
-def _folder_written_atomically(target: Path) -> Iterator[Path]:
+def folder_written_atomically(target: Path) -> Iterator[Path]:
     """A staging folder beside target, renamed to target once written: the folder appears complete
     or not at all, and a stale or broken one is replaced."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -193,6 +200,14 @@ def _folder_written_atomically(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _version(name: str) -> str:
@@ -218,6 +233,8 @@ class OnnxEncoder:
         self.dimension = int(config["dimension"])
         self._pooling = config["pooling"]
         self._inputs = list(config["inputs"])
+        self.prompts = dict(config["prompts"])
+        self.model_sha256 = config.get("model_sha256", "")
         # Dynamic quantisation scales activations per tensor, so in a batch a text's vector would
         # depend on its batch-mates (cosine down to 0.98 against the text alone, padding included).
         # Quantised models encode one text per run: the index's vectors are computed exactly as a
@@ -245,8 +262,17 @@ class OnnxEncoder:
         self._one_thread = self._session if threads == 1 else session(1)
 
     def encode(
-        self, texts: list[str], batch_size: int = 64, show_progress: bool = False, all_threads: bool = True
+        self,
+        texts: list[str],
+        *,
+        role: str,
+        batch_size: int = 64,
+        show_progress: bool = False,
+        all_threads: bool = True,
     ) -> np.ndarray:
+        from qa.encode.embedding import with_prompt
+
+        texts = with_prompt(texts, role, self.prompts)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         session = self._session if all_threads else self._one_thread
         batch_size = 1 if self._one_text_per_run else batch_size

@@ -34,7 +34,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from qa.core.model import Chunk, Document
-from qa.encode.embedding import Encoder
+from qa.encode.embedding import PASSAGE, Encoder
 from qa.index import chunk_store, vector_index
 from qa.index.chunk_store import ChunkStore
 from qa.index.lexical_index import LexicalIndex
@@ -276,6 +276,12 @@ def build(settings: Settings, encoder: Encoder, force: bool = False) -> Path:
         raise IndexBuildError(f"cannot write the index in {index_dir}: {exc.strerror or exc}") from exc
 
 
+def _model_record(settings: Settings, encoder: Encoder, dimension: int) -> dict[str, Any]:
+    """The model behind the vectors; with an ONNX export, its SHA-256 (which weights made them)."""
+    record = {"name": settings.model, "dimension": dimension, "encoder": encoder.backend}
+    return {**record, "sha256": getattr(encoder, "model_sha256", "")}
+
+
 def _build_locked(settings: Settings, encoder: Encoder) -> Path:
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -286,10 +292,10 @@ def _build_locked(settings: Settings, encoder: Encoder) -> Path:
 
     mark = time.perf_counter()
     show = len(chunks) > 500
-    chunk_vectors = encoder.encode([c.index_text for c in chunks], show_progress=show)
+    chunk_vectors = encoder.encode([c.index_text for c in chunks], role=PASSAGE, show_progress=show)
     texts = {d.path: d.text for d in documents}
     unit_texts = [unit_text(texts[c.doc], u) for c in chunks for u in c.units]
-    unit_vectors = encoder.encode(unit_texts, show_progress=show)
+    unit_vectors = encoder.encode(unit_texts, role=PASSAGE, show_progress=show)
     timings["embed_s"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -310,7 +316,7 @@ def _build_locked(settings: Settings, encoder: Encoder) -> Path:
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "settings": settings.fingerprint(),
             "corpus": {"hash": _digest(corpus), "files": corpus, "problems": problems},
-            "model": {"name": settings.model, "dimension": int(chunk_vectors.shape[1]), "encoder": encoder.backend},
+            "model": _model_record(settings, encoder, int(chunk_vectors.shape[1])),
             "vector_index": dense_params,
             "counts": {"documents": len(documents), "chunks": len(chunks), "units": len(unit_texts)},
             "versions": _versions(),

@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 import pytest
 
-from qa.encode.embedding import Encoder, ModelError, TorchEncoder, export_key, load_encoder
+from qa.encode.embedding import PASSAGE, QUERY, Encoder, ModelError, TorchEncoder, export_key, load_encoder
 from qa.encode.onnx_encoder import MODEL_FILE
 from qa.engine import Engine
 from qa.settings import Settings
@@ -21,13 +21,13 @@ from tests.conftest import bundled_questions
 
 def test_onnx_vectors_match_torch(float_encoder: Encoder, torch_encoder: TorchEncoder, engine: Engine) -> None:
     texts = bundled_questions() + [c.index_text for c in engine.index.chunks]
-    onnx_vectors = float_encoder.encode(texts, batch_size=16)
-    torch_vectors = torch_encoder.encode(texts, batch_size=16)
+    onnx_vectors = float_encoder.encode(texts, role=PASSAGE, batch_size=16)
+    torch_vectors = torch_encoder.encode(texts, role=PASSAGE, batch_size=16)
     assert onnx_vectors.shape == torch_vectors.shape == (len(texts), 384)
     assert np.abs(onnx_vectors - torch_vectors).max() < 1e-5
     assert np.allclose(np.linalg.norm(onnx_vectors, axis=1), 1.0, atol=1e-5)
     # One text alone (no padding) and in a batch (padded) encode alike.
-    assert np.abs(float_encoder.encode([texts[0]])[0] - onnx_vectors[0]).max() < 1e-5
+    assert np.abs(float_encoder.encode([texts[0]], role=PASSAGE)[0] - onnx_vectors[0]).max() < 1e-5
 
 
 @pytest.fixture(scope="module")
@@ -54,12 +54,12 @@ def test_onnx_gives_the_same_rankings_as_torch(
 def test_a_broken_export_is_made_again(tmp_path: Path, settings: Settings, caplog) -> None:
     folder = tmp_path / export_key(settings.model)
     first = load_encoder(settings.model, "onnx", tmp_path)
-    reference = first.encode(["Où se tient la réunion ?"])
+    reference = first.encode(["Où se tient la réunion ?"], role=QUERY)
     (folder / MODEL_FILE).write_bytes((folder / MODEL_FILE).read_bytes()[:1000])  # truncated
     with caplog.at_level(logging.WARNING, logger="qa"):
         again = load_encoder(settings.model, "onnx", tmp_path)
     assert again.backend == "onnx" and "exporting again" in caplog.text
-    assert np.abs(again.encode(["Où se tient la réunion ?"]) - reference).max() < 1e-6
+    assert np.abs(again.encode(["Où se tient la réunion ?"], role=QUERY) - reference).max() < 1e-6
     # The int8 export made from it, truncated in turn, is made again too.
     quantised = load_encoder(settings.model, "auto", tmp_path)
     int8_file = tmp_path / f"{export_key(settings.model)}-int8" / MODEL_FILE
@@ -69,7 +69,7 @@ def test_a_broken_export_is_made_again(tmp_path: Path, settings: Settings, caplo
         remade = load_encoder(settings.model, "auto", tmp_path)
     assert remade.backend == "onnx-int8" and "making it again" in caplog.text
     question = ["Où se tient la réunion ?"]
-    assert np.abs(remade.encode(question) - quantised.encode(question)).max() < 1e-6
+    assert np.abs(remade.encode(question, role=QUERY) - quantised.encode(question, role=QUERY)).max() < 1e-6
 
 
 def test_auto_falls_back_to_torch_when_the_export_cannot_be_written(tmp_path: Path, caplog) -> None:
@@ -79,7 +79,7 @@ def test_auto_falls_back_to_torch_when_the_export_cannot_be_written(tmp_path: Pa
         encoder = load_encoder(Settings().model, "auto", blocked)
     assert encoder.backend == "torch" and "int8 unavailable" in caplog.text
     assert "using sentence-transformers" in caplog.text
-    assert encoder.encode(["bonjour"]).shape == (1, 384)
+    assert encoder.encode(["bonjour"], role=QUERY).shape == (1, 384)
     with pytest.raises(ModelError, match="ONNX"):
         load_encoder(Settings().model, "onnx", blocked)
 
@@ -105,11 +105,13 @@ def test_int8_default_is_close_to_float_and_ranks_alike(
     a third of the size, and the same top passage on nearly every bundled question (the benchmark
     reports the exact figures for both)."""
     assert encoder.backend == "onnx-int8" and engine.index.manifest["model"]["encoder"] == "onnx-int8"
+    # The index records which exported weights made its vectors.
+    assert engine.index.manifest["model"]["sha256"] == encoder.model_sha256 != ""
     key = export_key(float_settings.model)
     float_size = (float_settings.encoder_dir / key / MODEL_FILE).stat().st_size
     assert (float_settings.encoder_dir / f"{key}-int8" / MODEL_FILE).stat().st_size < float_size / 3
     questions = bundled_questions()
-    similarity = (encoder.encode(questions) * float_encoder.encode(questions)).sum(axis=1)
+    similarity = (encoder.encode(questions, role=QUERY) * float_encoder.encode(questions, role=QUERY)).sum(axis=1)
     assert similarity.min() > 0.95 and float(np.median(similarity)) > 0.98, similarity.min()
     float_engine = Engine(float_settings, encoder=float_encoder)
     assert float_engine.index.manifest["model"]["encoder"] == "onnx"
@@ -129,15 +131,20 @@ def test_int8_export_is_fused_and_a_text_encodes_alike_whatever_its_batch(
     operators = {node.op_type for node in onnx.load(str(folder / MODEL_FILE), load_external_data=False).graph.node}
     assert {"QAttention", "SkipLayerNormalization"} <= operators
     texts = [c.index_text for c in engine.index.chunks[:12]] + bundled_questions()[:12]
-    together = encoder.encode(texts, batch_size=64)
-    alone = np.vstack([encoder.encode([t]) for t in texts])
+    together = encoder.encode(texts, role=PASSAGE, batch_size=64)
+    alone = np.vstack([encoder.encode([t], role=PASSAGE) for t in texts])
     assert np.abs(together - alone).max() < 1e-6
 
 
 def test_one_thread_and_all_threads_encode_alike(encoder: Encoder, engine: Engine) -> None:
     """Questions computed side by side encode on one thread each, a lone one on every core: same vectors."""
     texts = bundled_questions()[:20]
-    assert np.abs(encoder.encode(texts, all_threads=False) - encoder.encode(texts, all_threads=True)).max() < 1e-6
+    assert (
+        np.abs(
+            encoder.encode(texts, role=QUERY, all_threads=False) - encoder.encode(texts, role=QUERY, all_threads=True)
+        ).max()
+        < 1e-6
+    )
 
 
 def test_the_fine_tuned_default_ships_with_its_training_card_and_beats_its_base_on_french(
@@ -157,8 +164,8 @@ def test_the_fine_tuned_default_ships_with_its_training_card_and_beats_its_base_
     chunks = list(engine.index.chunks)
 
     def hits_at_3(encoder: TorchEncoder) -> int:
-        chunk_vectors = encoder.encode([c.index_text for c in chunks])
-        similarities = encoder.encode([q.question for q in questions]) @ chunk_vectors.T
+        chunk_vectors = encoder.encode([c.index_text for c in chunks], role=PASSAGE)
+        similarities = encoder.encode([q.question for q in questions], role=QUERY) @ chunk_vectors.T
         return sum(
             any(metrics.is_relevant({"doc": c.doc, "start": c.start, "end": c.end}, q.spans) for c in top)
             for q, row in zip(questions, similarities, strict=True)

@@ -8,7 +8,7 @@ import faiss
 import numpy as np
 import pytest
 
-from qa.encode.embedding import Encoder
+from qa.encode.embedding import PASSAGE, QUERY, Encoder
 from qa.index import indexing
 from qa.index.chunk_store import ChunkStore
 from qa.ingest.chunking import chunk_documents
@@ -44,7 +44,7 @@ def test_round_trip(small_corpus: Path, tmp_path: Path, encoder: Encoder) -> Non
     with pytest.raises(IndexError):
         loaded.chunks[len(chunked)]
     # Search the loaded FAISS index with a chunk's own vector: it finds itself.
-    vector = encoder.encode([loaded.chunks[7].index_text])
+    vector = encoder.encode([loaded.chunks[7].index_text], role=PASSAGE)
     _, ids = loaded.dense.search(vector, 1)
     assert ids[0][0] == 7
     # No pickle anywhere: every array loads with allow_pickle=False.
@@ -167,7 +167,7 @@ def test_dense_index_turns_approximate_when_the_corpus_crosses_the_threshold(
     assert isinstance(large.dense, faiss.IndexHNSWFlat)
     # On a corpus this small the approximate search finds what exact search finds. (Compared as sets:
     # the copy's chunks have exactly the vectors of the original's, so tied pairs come in either order.)
-    vectors = encoder.encode(["Qui organise la réunion ?", "Quel est le rôle du MI6 ?"])
+    vectors = encoder.encode(["Qui organise la réunion ?", "Quel est le rôle du MI6 ?"], role=QUERY)
     exact = faiss.IndexFlatIP(large.dense.d)
     exact.add(large.dense.reconstruct_n(0, large.dense.ntotal))
     approximate_ids, exact_ids = large.dense.search(vectors, 10)[1], exact.search(vectors, 10)[1]

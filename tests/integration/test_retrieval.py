@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from qa.encode.embedding import QUERY
 from qa.engine import Engine
 from qa.query.analysis import analyze
 from qa.retrieve.retrieval import demote_missing_names, naming_chunks, unit_best_similarity
@@ -44,7 +45,7 @@ def test_lexical_scores_equal_bm25s_own_on_every_field(engine: Engine) -> None:
 def test_best_unit_similarity_of_a_few_chunks_equals_the_full_scan(engine: Engine) -> None:
     # Large corpora score the units of the other rankers' candidates only: the same maxima as a full scan.
     index = engine.index
-    vector = engine.encoder.encode(["Quel est le rôle de l’OTAN ?"])[0]
+    vector = engine.encoder.encode(["Quel est le rôle de l’OTAN ?"], role=QUERY)[0]
     every_unit = index.unit_vectors @ vector
     expected = {
         cid: float(every_unit[index.unit_offset[cid] : index.unit_offset[cid] + index.unit_count[cid]].max())

@@ -34,8 +34,15 @@ class HashingEncoder:
         )
 
     def encode(
-        self, texts: list[str], batch_size: int = 64, show_progress: bool = False, all_threads: bool = True
+        self,
+        texts: list[str],
+        *,
+        role: str,
+        batch_size: int = 64,
+        show_progress: bool = False,
+        all_threads: bool = True,
     ) -> np.ndarray:
+        assert role in ("query", "passage"), role
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self.vectorizer.transform(texts).toarray().astype(np.float32)
