@@ -17,6 +17,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from threadpoolctl import threadpool_limits
@@ -31,7 +32,7 @@ from qa.index.indexing import LoadedIndex
 from qa.query.analysis import AnalyzeQuestion, clean, load_lexicons
 from qa.retrieve.learned import LearnedRerank, Models
 from qa.retrieve.retrieval import DemoteMissingNames, Fuse, KeepCandidates, Rank
-from qa.settings import Settings
+from qa.settings import CALIBRATION_NAME, DEFAULT_MODEL, Settings, learned_dir
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,9 @@ class Engine:
         # The async API's own threads, one per worker: waiting questions queue as coroutines rather
         # than as dozens of blocked threads contending for the GIL (anyio's pool has 40).
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix=ENGINE_THREADS)
-        self.calibration = Calibration.load()
-        self.models = Models.load()
+        learned = learned_stages_of(settings.model)
+        self.calibration = Calibration.load(learned / CALIBRATION_NAME)
+        self.models = Models.load(learned)
         self.pipeline = default_pipeline(settings, self.encoder, self.models, self.calibration)
         load_lexicons()
         # A question multiplies one vector by the units' matrix: BLAS threads there only contend with
@@ -228,6 +230,24 @@ class Engine:
             notice=notice,
             interpreted_as=work.variants[-1].text if len(work.variants) > 1 else "",
         )
+
+
+def learned_stages_of(model: str) -> Path:
+    """The folder of the learned stages fitted on this model's features, or the default model's
+    (with a warning saying how to fit its own) when none were fitted on it."""
+    own = learned_dir(model)
+    if (own / CALIBRATION_NAME).is_file():
+        return own
+    fallback = learned_dir(DEFAULT_MODEL)
+    log.warning(
+        "no learned stages were fitted on %s: using those fitted on %s, whose scores differ "
+        "(run 'briefing-qa fit --model %s' to fit its own into %s)",
+        model,
+        DEFAULT_MODEL,
+        model,
+        own,
+    )
+    return fallback
 
 
 def _cited(item: Any, index: LoadedIndex, doc: str, start: int) -> Any:

@@ -9,7 +9,9 @@ No other module reads the environment; they receive a `Settings`.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -29,6 +31,22 @@ E5_MODEL = "bundled:multilingual-e5-small"
 FINE_TUNED_MODEL = "bundled:minilm-piaf"
 FINE_TUNED_MODEL_DIR = MODELS_DIR / "minilm-piaf"
 DEFAULT_MODEL = FINE_TUNED_MODEL
+# The learned stages (re-ranker, unit selector, confidence) read the encoder's scores, so each
+# encoder has its own, fitted on its features by briefing-qa fit: MODELS_DIR/learned/<model>/.
+LEARNED_DIR = MODELS_DIR / "learned"
+RERANKER_NAME, UNIT_SELECTOR_NAME, CALIBRATION_NAME = "reranker.json", "unit-selector.json", "calibration.json"
+
+
+def learned_dir(model: str) -> Path:
+    """The folder of the learned stages fitted on this model's features (it may not exist yet).
+
+    >>> learned_dir("bundled:minilm-piaf").name
+    'minilm-piaf'
+    """
+    if model.startswith("bundled:"):
+        return LEARNED_DIR / model.removeprefix("bundled:")
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(model).name or model)[:40]
+    return LEARNED_DIR / f"{readable}-{hashlib.sha256(model.encode()).hexdigest()[:8]}"
 ENCODERS = ("auto", "onnx", "onnx-int8", "torch")  # see qa.encode.embedding
 FLOAT_ENCODERS = ("onnx", "torch")
 # The int8 recipe (qa.encode.onnx_encoder.quantize) names the vectors in the fingerprint: a new recipe

@@ -44,15 +44,13 @@ from qa.engine import Engine
 from qa.query.analysis import clean
 from qa.retrieve.learned import (
     PASSAGE_FEATURES,
-    RERANKER_FILE,
     UNIT_FEATURES,
-    UNIT_SELECTOR_FILE,
     LearnedModel,
     passage_features,
     rerank,
     unit_features,
 )
-from qa.settings import Settings
+from qa.settings import CALIBRATION_NAME, RERANKER_NAME, UNIT_SELECTOR_NAME, Settings, learned_dir
 from qa_eval import metrics
 from qa_eval.questions import BenchQuestion, load_questions
 
@@ -264,7 +262,7 @@ def _unit_rows(row: Row) -> None:
 
 
 def _apply_units(rows: list[Row], model: LearnedModel | None, max_extracts: int) -> None:
-    placeholder = Calibration.load()  # the confidence is refitted below: only the features matter here
+    placeholder = Calibration.unfitted()  # the confidence is refitted below: only the features matter here
     for row in rows:
         index, work = row.engine.index, row.work
         assert work is not None
@@ -336,13 +334,15 @@ def fit_final(rows: list[Row], settings: Settings, report: dict[str, Any], descr
     # held-out answers: as the models will meet unseen questions, not as they fit their own data.
     units = _train_units(rows)
     confidence_model = confidence.fit([r.answer.features for r in rows], [r.answerable for r in rows], description)
-    for model, path in ((reranker, RERANKER_FILE), (units, UNIT_SELECTOR_FILE)):
+    folder = learned_dir(settings.model)
+    folder.mkdir(parents=True, exist_ok=True)
+    for model, name in ((reranker, RERANKER_NAME), (units, UNIT_SELECTOR_NAME)):
         if model is None:
             continue
-        replace(model, fitted_on=description, cross_validated=report).save(path)
-        log.info("fit: %s written to %s", model.name, path)
-    confidence_model.save()
-    log.info("fit: confidence model written to %s", confidence.CALIBRATION_FILE)
+        replace(model, fitted_on=description, cross_validated=report).save(folder / name)
+        log.info("fit: %s written to %s", model.name, folder / name)
+    confidence_model.save(folder / CALIBRATION_NAME)
+    log.info("fit: confidence model written to %s", folder / CALIBRATION_NAME)
 
 
 def describe(rows: list[Row]) -> str:

@@ -1,7 +1,8 @@
 """The confidence model: logistic regression over answer-evidence features, fitted on questions.
 
 ``briefing-qa fit`` fits it on answerable questions and natural out-of-scope ones (questions
-about other documents), on the features of held-out answers, and writes ``qa/models/calibration.json``
+about other documents), on the features of held-out answers, and writes
+``qa/models/learned/<model>/calibration.json``
 with its cross-validated figures; the engine reads that file. The probability it gives
 is "the briefing answers this question", so the abstention threshold (0.5 by default) has a
 plain meaning.
@@ -15,9 +16,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from qa.retrieve.learned import logistic
-from qa.settings import MODELS_DIR
-
-CALIBRATION_FILE = MODELS_DIR / "calibration.json"
 
 
 @dataclass(frozen=True)
@@ -46,17 +44,21 @@ class Calibration:
         return logistic(z)
 
     @classmethod
-    def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
+    def load(cls, path: Path) -> Calibration:
         try:
             data = json.loads(path.read_text("utf-8"))
             if tuple(data["features"]) != cls.FEATURES:
                 raise ValueError("feature list changed")
             return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]), data.get("fitted_on", ""))
         except (OSError, ValueError, KeyError):
-            # Before any fit: evidence is mostly "the question's words are in the passage".
-            return cls(weights=(1.0, 1.0, 2.0, 1.0, 4.0, 2.0, 2.0, 2.0, -4.0, -2.0, -2.0, 0.0, 2.0), bias=-4.0)
+            return cls.unfitted()
 
-    def save(self, path: Path = CALIBRATION_FILE) -> None:
+    @classmethod
+    def unfitted(cls) -> Calibration:
+        """Before any fit: evidence is mostly "the question's words are in the passage"."""
+        return cls(weights=(1.0, 1.0, 2.0, 1.0, 4.0, 2.0, 2.0, 2.0, -4.0, -2.0, -2.0, 0.0, 2.0), bias=-4.0)
+
+    def save(self, path: Path) -> None:
         data = {
             "features": list(self.FEATURES),
             "weights": list(self.weights),

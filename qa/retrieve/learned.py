@@ -11,7 +11,7 @@ A model file is JSON: the feature names, what it was fitted on, its cross-valida
 LightGBM's own text model and the same trees as lists, which the server evaluates with NumPy
 (``TreeEnsemble``). Nothing is pickled.
 
->>> model = LearnedModel.load(RERANKER_FILE, PASSAGE_FEATURES)   # doctest: +SKIP
+>>> model = LearnedModel.load(learned_dir(DEFAULT_MODEL) / RERANKER_NAME, PASSAGE_FEATURES)   # doctest: +SKIP
 >>> model.features[:3], len(model.trees)                         # doctest: +SKIP
 (('fused', 'fused_rank', 'rr_words'), 200)
 """
@@ -39,12 +39,10 @@ from qa.query.analysis import Query
 from qa.query.answer_types import QUESTION_KINDS
 from qa.query.coverage import TermWeights, covers
 from qa.retrieve.retrieval import max_per_chunk, unit_best_similarity
-from qa.settings import MODELS_DIR
+from qa.settings import RERANKER_NAME, UNIT_SELECTOR_NAME
 
 log = logging.getLogger(__name__)
 
-RERANKER_FILE = MODELS_DIR / "reranker.json"
-UNIT_SELECTOR_FILE = MODELS_DIR / "unit-selector.json"
 
 RANKERS = ("words", "chargrams", "unit_words", "unit_chargrams", "dense", "units")
 PASSAGE_KINDS = ("paragraph", "list", "table", "faq")
@@ -344,9 +342,11 @@ class Models:
     unit_selector: LearnedModel | None = None
 
     @classmethod
-    def load(cls) -> Models:
+    def load(cls, folder: Path) -> Models:
+        """The models of a learned_dir (a missing or stale file: that stage left out)."""
         return cls(
-            LearnedModel.load(RERANKER_FILE, PASSAGE_FEATURES), LearnedModel.load(UNIT_SELECTOR_FILE, UNIT_FEATURES)
+            LearnedModel.load(folder / RERANKER_NAME, PASSAGE_FEATURES),
+            LearnedModel.load(folder / UNIT_SELECTOR_NAME, UNIT_FEATURES),
         )
 
 

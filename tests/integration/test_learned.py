@@ -18,14 +18,12 @@ from qa.engine import Engine
 from qa.query.answer_types import question_kind
 from qa.retrieve.learned import (
     PASSAGE_FEATURES,
-    RERANKER_FILE,
     UNIT_FEATURES,
-    UNIT_SELECTOR_FILE,
     LearnedModel,
     new_tokens,
     rerank,
 )
-from qa.settings import Settings
+from qa.settings import DEFAULT_MODEL, RERANKER_NAME, UNIT_SELECTOR_NAME, Settings, learned_dir
 
 
 def _tiny_model(features: tuple[str, ...]) -> LearnedModel:
@@ -37,10 +35,11 @@ def _tiny_model(features: tuple[str, ...]) -> LearnedModel:
     return LearnedModel.from_booster("tiny", features, booster, fitted_on="random rows")
 
 
-@pytest.mark.parametrize(("path", "features"), [(RERANKER_FILE, PASSAGE_FEATURES), (UNIT_SELECTOR_FILE, UNIT_FEATURES)])
+@pytest.mark.parametrize(("name", "features"), [(RERANKER_NAME, PASSAGE_FEATURES), (UNIT_SELECTOR_NAME, UNIT_FEATURES)])
 def test_shipped_models_read_this_codes_features_and_say_what_they_were_fitted_on(
-    path: Path, features: tuple[str, ...]
+    name: str, features: tuple[str, ...]
 ) -> None:
+    path = learned_dir(DEFAULT_MODEL) / name
     model = LearnedModel.load(path, features)
     assert model is not None, f"{path.name} is stale: run briefing-qa fit"
     assert "piaf" in model.fitted_on and "grouped by document" in model.fitted_on

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from qa.answer.reply import to_json
@@ -69,3 +71,16 @@ def test_a_question_asked_of_one_document_cites_that_document_only(fixture_engin
     assert {p.chunk.doc for p in fixture_engine.ask(question, k=5, documents=[NOTE]).passages} == {NOTE}
     with pytest.raises(QuestionError, match="unknown document"):
         fixture_engine.ask(question, documents=["nowhere.md"])
+
+
+def test_a_model_without_learned_stages_of_its_own_uses_the_default_ones_and_says_how_to_fit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from qa.engine import learned_stages_of
+    from qa.settings import DEFAULT_MODEL, learned_dir
+
+    assert learned_stages_of(DEFAULT_MODEL) == learned_dir(DEFAULT_MODEL)
+    with caplog.at_level(logging.WARNING, logger="qa"):
+        assert learned_stages_of("/models/my-encoder") == learned_dir(DEFAULT_MODEL)
+    assert "briefing-qa fit --model /models/my-encoder" in caplog.text
+    assert learned_dir("/models/my-encoder").parent == learned_dir(DEFAULT_MODEL).parent
