@@ -30,7 +30,7 @@ BASE_MODEL = "bundled:all-MiniLM-L6-v2"
 E5_MODEL = "bundled:multilingual-e5-small"
 FINE_TUNED_MODEL = "bundled:minilm-piaf"
 FINE_TUNED_MODEL_DIR = MODELS_DIR / "minilm-piaf"
-DEFAULT_MODEL = FINE_TUNED_MODEL
+DEFAULT_MODEL = E5_MODEL
 # The learned stages (re-ranker, unit selector, confidence) read the encoder's scores, so each
 # encoder has its own, fitted on its features by briefing-qa fit: MODELS_DIR/learned/<model>/.
 LEARNED_DIR = MODELS_DIR / "learned"

@@ -12,6 +12,9 @@ from pathlib import Path
 from qa.cli import settings_of
 from qa.settings import BENCHMARKS_DIR, FINE_TUNED_MODEL_DIR
 
+# Copies of each reader's question in fit's training sets, beside PIAF's 1,784 (docs/quality.md).
+READER_WEIGHT = 2
+
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from qa_eval.bench import run_bench
@@ -64,6 +67,16 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     p.add_argument("--work-dir", type=Path, help="indexes of the training corpora (default: INDEX_DIR/fit)")
     p.add_argument("--json", dest="json_out", type=Path, help="write the cross-validated report as JSON")
     p.add_argument("--dry-run", action="store_true", help="report the cross-validation, write no model")
+    p.add_argument(
+        "--readers",
+        type=Path,
+        default=BENCHMARKS_DIR / "readers",
+        help="questions as readers ask them (briefing.jsonl, piaf-dev.jsonl), fitted on with --reader-weight",
+    )
+    p.add_argument("--no-readers", action="store_true", help="fit without the readers' questions")
+    p.add_argument(
+        "--reader-weight", type=int, default=READER_WEIGHT, help="copies of each reader question in training"
+    )
     p.add_argument(
         "--without",
         action="append",

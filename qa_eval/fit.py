@@ -109,6 +109,7 @@ class Row:
     unit_labels: np.ndarray | None = None
     answer: Any = None
     fold: int = -1
+    weight: int = 1  # copies of the row in every training set (readers' questions count more)
 
     @property
     def answerable(self) -> bool:
@@ -136,8 +137,39 @@ def _oos(question: BenchQuestion, prefix: str) -> BenchQuestion:
     return BenchQuestion(f"{prefix}:{question.id}", question.question, (), "oos", ())
 
 
+def _weighted(rows: list[Row]) -> list[Row]:
+    """The training rows, each as many times as its weight."""
+    return [row for row in rows for _ in range(row.weight)]
+
+
+def _reader_rows(readers: Path | None, briefing: Engine, piaf: Engine, weight: int) -> list[Row]:
+    """Questions as readers ask them (benchmarks/readers/): on the briefing and on PIAF dev's articles."""
+    if readers is None:
+        return []
+    rows = []
+    for name, engine, source in (
+        ("briefing.jsonl", briefing, "readers-briefing"),
+        ("piaf-dev.jsonl", piaf, "readers-piaf"),
+    ):
+        path = readers / name
+        if not path.is_file():
+            continue
+        for q in load_questions(path, engine.index.documents):
+            own_group = q.spans[0].doc if q.answerable else f"{source}:{q.id}"  # an unanswered one: its own
+            group = BRIEFING_GROUP if engine is briefing else own_group
+            rows.append(Row(source if q.answerable else f"{source}-oos", group, q, engine, weight=weight))
+    return rows
+
+
 def gather_rows(
-    settings: Settings, piaf_questions: Path, piaf_corpus: Path, tune: Path, work: Path, without: tuple[str, ...] = ()
+    settings: Settings,
+    piaf_questions: Path,
+    piaf_corpus: Path,
+    tune: Path,
+    work: Path,
+    without: tuple[str, ...] = (),
+    readers: Path | None = None,
+    reader_weight: int = 1,
 ) -> list[Row]:
     encoder = encoder_for(settings)
     briefing = Engine(settings, encoder=encoder)
@@ -160,6 +192,7 @@ def gather_rows(
         Row("piaf-other-half", q.spans[0].doc, _oos(q, "other-half"), half)
         for q in rng.sample(outside, min(OOS_SAMPLE, len(outside)))
     ]
+    rows += _reader_rows(readers, briefing, piaf, reader_weight)
     for row in tqdm(rows, desc="retrieve", unit="q", file=sys.stderr):
         _retrieve(row, without)
     return rows
@@ -279,24 +312,27 @@ def cross_validate(rows: list[Row], settings: Settings) -> dict[str, Any]:
     for fold in tqdm(range(FOLDS), desc="cross-validate", unit="fold", file=sys.stderr):
         train = [r for r in rows if r.fold != fold]
         test = [r for r in rows if r.fold == fold]
-        _apply_reranker(test, _train_reranker(train))
+        _apply_reranker(test, _train_reranker(_weighted(train)))
     for fold in range(FOLDS):
         train = [r for r in rows if r.fold != fold]
         test = [r for r in rows if r.fold == fold]
-        _apply_units(test, _train_units(train), settings.max_extracts)
+        _apply_units(test, _train_units(_weighted(train)), settings.max_extracts)
     probabilities = _confidence_held_out(rows)
     return _report(rows, probabilities, settings.abstain_below)
 
 
 def _confidence_held_out(rows: list[Row]) -> np.ndarray:
-    from sklearn.model_selection import GroupKFold, cross_val_predict
+    from sklearn.model_selection import GroupKFold
 
     matrix = confidence.feature_matrix([r.answer.features for r in rows])
     labels = np.array([int(r.answerable) for r in rows])
+    weights = np.array([r.weight for r in rows], dtype=float)
     groups = np.array([r.group for r in rows])
-    return cross_val_predict(
-        confidence.new_model(), matrix, labels, cv=GroupKFold(n_splits=FOLDS), groups=groups, method="predict_proba"
-    )[:, 1]
+    probabilities = np.zeros(len(rows))
+    for train, test in GroupKFold(n_splits=FOLDS).split(matrix, labels, groups):
+        model = confidence.new_model().fit(matrix[train], labels[train], sample_weight=weights[train])
+        probabilities[test] = model.predict_proba(matrix[test])[:, 1]
+    return probabilities
 
 
 def reply_of(row: Row, probability: float, threshold: float) -> dict[str, Any]:
@@ -329,11 +365,13 @@ def _report(rows: list[Row], probabilities: np.ndarray, threshold: float) -> dic
 
 def fit_final(rows: list[Row], settings: Settings, report: dict[str, Any], description: str) -> None:
     """Fit every stage on all rows and write the model files with their cross-validated report."""
-    reranker = _train_reranker(rows)
+    reranker = _train_reranker(_weighted(rows))
     # The unit selector learns from the re-ranker's held-out order, and the confidence model from the
     # held-out answers: as the models will meet unseen questions, not as they fit their own data.
-    units = _train_units(rows)
-    confidence_model = confidence.fit([r.answer.features for r in rows], [r.answerable for r in rows], description)
+    units = _train_units(_weighted(rows))
+    confidence_model = confidence.fit(
+        [r.answer.features for r in rows], [r.answerable for r in rows], description, [r.weight for r in rows]
+    )
     folder = learned_dir(settings.model)
     folder.mkdir(parents=True, exist_ok=True)
     for model, name in ((reranker, RERANKER_NAME), (units, UNIT_SELECTOR_NAME)):
@@ -348,7 +386,9 @@ def fit_final(rows: list[Row], settings: Settings, report: dict[str, Any], descr
 def describe(rows: list[Row]) -> str:
     counts = Counter(r.source for r in rows)
     parts = ", ".join(f"{source} {n}" for source, n in sorted(counts.items()))
-    return f"{len(rows)} questions ({parts}); {FOLDS} folds grouped by document"
+    weights = sorted({r.weight for r in rows if r.source.startswith("readers")})
+    readers = f"; readers' questions weighted x{weights[0]}" if weights else ""
+    return f"{len(rows)} questions ({parts}); {FOLDS} folds grouped by document{readers}"
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -374,7 +414,10 @@ def run_fit(args: argparse.Namespace, settings: Settings) -> int:
     work = (args.work_dir or settings.index_dir / "fit").resolve()
     work.mkdir(parents=True, exist_ok=True)
     without = tuple(args.without or ())
-    rows = gather_rows(settings, args.piaf_questions, args.piaf_corpus, args.tune, work, without)
+    readers = None if args.no_readers else args.readers
+    rows = gather_rows(
+        settings, args.piaf_questions, args.piaf_corpus, args.tune, work, without, readers, args.reader_weight
+    )
     assign_folds(rows)
     report = cross_validate(rows, settings)
     description = describe(rows)

@@ -45,8 +45,8 @@ def float_encoder(settings: Settings, encoder: Encoder) -> Encoder:
 
 
 @pytest.fixture(scope="session")
-def torch_encoder() -> TorchEncoder:
-    return TorchEncoder(Settings().model)
+def torch_encoder(settings: Settings) -> TorchEncoder:
+    return TorchEncoder(settings.model, settings.encoder_dir)
 
 
 @pytest.fixture(scope="session")

@@ -81,7 +81,9 @@ def feature_matrix(rows: list[dict[str, float]]) -> Any:
     return np.array([[row[name] for name in Calibration.FEATURES] for row in rows], dtype=float)
 
 
-def fit(rows: list[dict[str, float]], labels: list[bool], fitted_on: str) -> Calibration:
+def fit(
+    rows: list[dict[str, float]], labels: list[bool], fitted_on: str, weights: list[float] | None = None
+) -> Calibration:
     """Fit a regularised logistic regression (scikit-learn) on feature rows and answerable labels."""
-    model = new_model().fit(feature_matrix(rows), [int(label) for label in labels])
+    model = new_model().fit(feature_matrix(rows), [int(label) for label in labels], sample_weight=weights)
     return Calibration(tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]), fitted_on)

@@ -27,9 +27,12 @@ have their own (the vector kind is part of the index fingerprint).
 
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import json
 import logging
+import tempfile
 import threading
 from dataclasses import dataclass
 from functools import cached_property
@@ -95,19 +98,48 @@ def _bundled_e5_folder(cache_dir: Path | None) -> Path:
     from qa.encode import bundled_e5
 
     source = _e5_weights()
+    name = f"multilingual-e5-small-{_weights_key(source)}"
+    folder = (cache_dir or Settings().encoder_dir) / name
     try:
-        folder = (cache_dir or Settings().encoder_dir) / f"multilingual-e5-small-{_weights_key(source)}"
         if not (folder / bundled_e5.COMPLETE_MARK).is_file():
-            from qa.encode.onnx_encoder import folder_written_atomically
-
-            log.info("encoder: converting multilingual-e5-small from %s into %s (once)", source, folder)
-            with folder_written_atomically(folder) as staging:
-                bundled_e5.write_model(source, staging)
-    except bundled_e5.WeightsError as exc:
-        raise ModelError(str(exc)) from exc
+            _convert_e5(source, folder)
+        return folder
+    except OSError as exc:
+        # A disk that cannot be written (full, read-only): the model is made for this process only,
+        # in the temporary folder, so that the engine can still answer with what it has.
+        log.warning(
+            "encoder: cannot write %s (%s): converting multilingual-e5-small into a temporary folder for "
+            "this process",
+            folder,
+            exc.strerror or exc,
+        )
+    try:
+        scratch = Path(_scratch_dir()) / name
+        if not (scratch / bundled_e5.COMPLETE_MARK).is_file():
+            _convert_e5(source, scratch)
+        return scratch
     except OSError as exc:
         raise ModelError(f"cannot convert multilingual-e5-small: {exc.strerror or exc}") from exc
-    return folder
+
+
+def _convert_e5(source: Path, folder: Path) -> None:
+    from qa.encode import bundled_e5
+    from qa.encode.onnx_encoder import folder_written_atomically
+
+    log.info("encoder: converting multilingual-e5-small from %s into %s (once)", source, folder)
+    try:
+        with folder_written_atomically(folder) as staging:
+            bundled_e5.write_model(source, staging)
+    except bundled_e5.WeightsError as exc:
+        raise ModelError(str(exc)) from exc
+
+
+@functools.cache
+def _scratch_dir() -> str:
+    """A temporary folder of this process, removed when it exits."""
+    scratch = tempfile.TemporaryDirectory(prefix="briefing-qa-model-")
+    atexit.register(scratch.cleanup)
+    return scratch.name
 
 
 def _e5_weights() -> Path:

@@ -45,6 +45,9 @@ def test_shipped_models_read_this_codes_features_and_say_what_they_were_fitted_o
     assert "piaf" in model.fitted_on and "grouped by document" in model.fitted_on
     assert 0.0 < model.cross_validated["piaf"]["hit@1"] <= 1.0
     assert 0.0 < model.cross_validated["briefing"]["extract_accuracy"] <= 1.0
+    # Fitted on questions as readers ask them too, reported apart.
+    assert "readers-briefing" in model.fitted_on and "readers' questions weighted" in model.fitted_on
+    assert 0.0 < model.cross_validated["readers-piaf"]["hit@1"] <= 1.0
     assert max(int(f) for tree in model.trees for f in tree["feature"]) < len(features)
 
 
