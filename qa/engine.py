@@ -29,6 +29,7 @@ from qa.core.pipeline import Pipeline, Work
 from qa.encode.embedding import EncodeQuestion, Encoder, encoder_for
 from qa.index import indexing
 from qa.index.indexing import LoadedIndex
+from qa.query import followup
 from qa.query.analysis import AnalyzeQuestion, clean, load_lexicons
 from qa.retrieve.learned import LearnedRerank, Models
 from qa.retrieve.retrieval import DemoteMissingNames, Fuse, KeepCandidates, Rank
@@ -37,6 +38,9 @@ from qa.settings import CALIBRATION_NAME, DEFAULT_MODEL, Settings, learned_dir
 log = logging.getLogger(__name__)
 
 MAX_K = 20
+# How a question asked after another is read (Engine.ask's ``reading``).
+AUTO_READING, ALONE_READING, WITH_PREVIOUS = "auto", "alone", "with_previous"
+READINGS_ASKED = (AUTO_READING, ALONE_READING, WITH_PREVIOUS)
 ENGINE_THREADS = "briefing-qa-engine"  # the name prefix of the threads that compute answers
 RETRY_FAILED_BUILD_S = 300
 
@@ -142,11 +146,16 @@ class Engine:
         self._watcher.start()
 
     async def ask_async(
-        self, question: str, k: int | None = None, previous: str | None = None, documents: list[str] | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        previous: str | None = None,
+        documents: list[str] | None = None,
+        reading: str = AUTO_READING,
     ) -> Reply:
         """ask() for an asyncio server, computed on the engine's own threads."""
         loop = asyncio.get_running_loop()
-        ask = functools.partial(self.ask, question, k, previous, documents=documents)
+        ask = functools.partial(self.ask, question, k, previous, documents=documents, reading=reading)
         return await loop.run_in_executor(self._pool, ask)
 
     def ask(
@@ -156,32 +165,44 @@ class Engine:
         previous: str | None = None,
         pipeline: Pipeline | None = None,
         documents: list[str] | None = None,
+        reading: str = AUTO_READING,
     ) -> Reply:
         """The reply to one question (``previous``: the question before it, for follow-ups);
         ``pipeline``: other stages than the engine's (the benchmark's ablations); ``documents``:
-        ask these documents only (their paths, as ``GET /api/documents`` lists them)."""
+        ask these documents only (their paths, as ``GET /api/documents`` lists them); ``reading``:
+        "auto" (a follow-up only when it leans on previous, see qa.query.followup), "alone" or
+        "with_previous"."""
         k = self.settings.top_k if k is None else k
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
             raise QuestionError(f"k must be a whole number from 1 to {MAX_K}")
         if not isinstance(question, str):
             raise QuestionError("the question must be text")
+        if reading not in READINGS_ASKED:
+            raise QuestionError(f"reading must be one of {', '.join(READINGS_ASKED)}")
         text, truncated = clean(question)
         if not text:
             raise QuestionError("the question is empty")
-        work = Work(
-            index=self.index,  # one snapshot per question: a reload may swap self.index meanwhile
-            text=text,
-            previous=clean(previous)[0] if isinstance(previous, str) else None,
-            truncated=truncated,
-            k=k,
-            depth=max(k, self.settings.candidates),
-            documents=self._documents(documents),
-        )
+        previous_text = clean(previous)[0] if isinstance(previous, str) else ""
+        chosen = _reading(text, previous_text, reading)
+        index, documents_asked = self.index, self._documents(documents)  # one snapshot: a reload may swap it
+
+        def work(with_previous: bool) -> Work:
+            previous_used = previous_text if with_previous else None
+            depth = max(k, self.settings.candidates)
+            return Work(index, text, previous_used, truncated, k, depth, documents=documents_asked)
+
+        readings = [work(False), work(True)] if chosen == followup.EITHER else [work(chosen == followup.FOLLOW_UP)]
         if threading.current_thread().name.startswith(ENGINE_THREADS):
-            return self._compute(question, work, pipeline)
-        # Computed on the engine's own threads whoever asks: a web server's worker threads come and go,
-        # and answers computed on them made the server's memory creep (soak test, Gradio calls).
-        return self._pool.submit(self._compute, question, work, pipeline).result()
+            replies = [self._compute(question, w, pipeline) for w in readings]
+        else:
+            # Computed on the engine's own threads whoever asks: a web server's worker threads come and
+            # go, and answers computed on them made the server's memory creep (soak test, Gradio calls).
+            replies = [self._pool.submit(self._compute, question, w, pipeline).result() for w in readings]
+        # Unclear: the reading the engine is surer of (alone on a tie); the reply names the other one.
+        reply = max(replies, key=lambda r: r.confidence)
+        if not previous_text:
+            return reply
+        return replace(reply, other_reading=WITH_PREVIOUS if not reply.interpreted_as else ALONE_READING)
 
     def _documents(self, documents: list[str] | None) -> frozenset[str] | None:
         if documents is None:
@@ -248,6 +269,15 @@ def learned_stages_of(model: str) -> Path:
         own,
     )
     return fallback
+
+
+def _reading(text: str, previous: str, asked: str) -> str:
+    """How the question is read after previous: as asked, or (auto) as qa.query.followup decides."""
+    if not previous:
+        return followup.ALONE
+    if asked == AUTO_READING:
+        return followup.reading(text, previous)
+    return followup.FOLLOW_UP if asked == WITH_PREVIOUS else followup.ALONE
 
 
 def _cited(item: Any, index: LoadedIndex, doc: str, start: int) -> Any:

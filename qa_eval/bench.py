@@ -26,6 +26,8 @@ from qa.query.analysis import ALIASES, ANSWER_TYPES, ENGLISH, SPELLING, SYNONYMS
 from qa.retrieve.retrieval import Rank
 from qa.settings import Settings
 from qa_eval import metrics
+from qa_eval.conversations import ask_conversation, is_conversation_file, load_conversations, score_conversations
+from qa_eval.conversations import markdown as conversations_markdown
 from qa_eval.questions import BenchQuestion, load_questions
 
 log = logging.getLogger(__name__)
@@ -85,8 +87,24 @@ def answer_all(
     return replies, latencies
 
 
+def run_conversations(args: argparse.Namespace, engine: Engine) -> int:
+    """A conversation file: every turn asked in its conversation, standalone turns asked alone too."""
+    conversations = load_conversations(args.questions, engine.index.documents)
+    replies = [
+        ask_conversation(engine, c) for c in tqdm(conversations, desc="bench", unit="conversation", file=sys.stderr)
+    ]
+    report = {**score_conversations(conversations, replies), "questions_file": str(args.questions)}
+    report.update(model=engine.settings.model, date=time.strftime("%Y-%m-%d"), machine=machine_description())
+    print(conversations_markdown(report, args.questions))
+    if args.json_out:
+        args.json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return 0
+
+
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     engine = Engine(settings)
+    if is_conversation_file(args.questions):
+        return run_conversations(args, engine)
     questions = load_questions(args.questions, engine.index.documents)
     chosen = systems(engine.pipeline)[:1] if args.no_ablations else systems(engine.pipeline)
     engine.ask(questions[0].question)  # warm-up: first call pays lazy initialisation

@@ -49,16 +49,30 @@ def load_questions(path: Path, documents: dict[str, str]) -> list[BenchQuestion]
         lines = path.read_text("utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise QuestionFileError(f"{path}: cannot be read ({exc})") from exc
-    questions: list[BenchQuestion] = []
-    seen: set[str] = set()
+    items: list[tuple[str, object]] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
         try:
-            item = json.loads(line)
+            items.append((where, json.loads(line)))
         except json.JSONDecodeError as exc:
             raise QuestionFileError(f"{where}: not valid JSON ({exc.msg})") from exc
+    questions = _questions(items, documents)
+    if not questions:
+        raise QuestionFileError(f"{path}: no questions")
+    return questions
+
+
+def load_question_items(items: list[dict], documents: dict[str, str], where: str) -> list[BenchQuestion]:
+    """Questions given as parsed objects (a conversation's turns), each checked as a question file's line."""
+    return _questions([(f"{where} turn {i}", item) for i, item in enumerate(items, start=1)], documents)
+
+
+def _questions(items: list[tuple[str, object]], documents: dict[str, str]) -> list[BenchQuestion]:
+    questions: list[BenchQuestion] = []
+    seen: set[str] = set()
+    for where, item in items:
         if not isinstance(item, dict):
             raise QuestionFileError(f"{where}: expected a JSON object")
         qid, question = item.get("id"), item.get("question")
@@ -77,8 +91,6 @@ def load_questions(path: Path, documents: dict[str, str]) -> list[BenchQuestion]
             evidence, spans = _evidence(item, documents, where)
         seen.add(qid)
         questions.append(BenchQuestion(qid, question, evidence, qtype, spans))
-    if not questions:
-        raise QuestionFileError(f"{path}: no questions")
     return questions
 
 

@@ -3,7 +3,7 @@ documented in the OpenAPI schema."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, HTTPException, Response
@@ -28,6 +28,11 @@ class AskRequest(BaseModel):
     )
     documents: list[StrictStr] | None = Field(
         default=None, description="Ask these documents only: their ids, as GET /api/documents lists them."
+    )
+    reading: Literal["auto", "alone", "with_previous"] = Field(
+        default="auto",
+        description="How a question after `previous` is read: 'auto' (with it only when it leans on it: "
+        "'Et la Russie ?', 'Who leads it?'), 'alone', or 'with_previous' (what a reply's other_reading offers).",
     )
 
 
@@ -62,7 +67,7 @@ def api_router(engine: Engine) -> APIRouter:
     )
     async def ask(request: AskRequest) -> Response:
         try:
-            reply = await engine.ask_async(request.question, request.k, request.previous, request.documents)
+            reply = await engine.ask_async(**request.model_dump())  # the request's fields are ask's parameters
         except QuestionError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
         # Serialised directly: to_json's output is the documented ReplyJSON (tested), and validating

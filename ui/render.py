@@ -21,12 +21,11 @@ def escape_markdown(text: str) -> str:
 
 
 def confidence_label(confidence: float, lang: str) -> str:
+    """The confidence in words ("Confiance : élevée"), with the probability in a tooltip."""
     level = "high" if confidence >= 0.8 else "medium" if confidence >= 0.5 else "low"
-    return (
-        f"{t(lang, 'confidence')} : {t(lang, level)} ({confidence:.2f})"
-        if lang == "fr"
-        else (f"{t(lang, 'confidence')}: {t(lang, level)} ({confidence:.2f})")
-    )
+    words = f"{t(lang, 'confidence')}{t(lang, 'colon')}{t(lang, level)}"
+    tooltip = t(lang, "confidence_tooltip").format(p=confidence)
+    return f'<sub title="{html.escape(tooltip)}">{html.escape(words)}</sub>'
 
 
 def source_label(passage: dict[str, Any], lang: str, title: str = "") -> str:
@@ -47,16 +46,17 @@ def reply_markdown(reply: dict[str, Any], lang: str) -> str:
         for extract in reply["answer"]:
             if "context" in extract:
                 lines.append(f"> *{escape_markdown(extract['context']['text'])}*  ")
-            lines.append(f"> « {escape_markdown(extract['text'])} » **[{extract['passage']}]**\n")
+            rank = extract["passage"]
+            lines.append(f"> « {escape_markdown(extract['text'])} » **[\\[{rank}\\]](#passage-{rank})**\n")
     else:
         lines.append(f"**{t(lang, 'not_found')}**\n")
         if reply["passages"]:
-            lines.append(f"{t(lang, 'maybe')} :")
+            lines.append(t(lang, "maybe"))
             for passage in reply["passages"][:3]:
                 preview = passage["text"] if len(passage["text"]) <= 220 else passage["text"][:217] + "…"
                 lines.append(f"- **[{passage['rank']}]** {escape_markdown(preview)}")
             lines.append("")
-    lines.append(f"<sub>{html.escape(confidence_label(reply['confidence'], lang))}</sub>")
+    lines.append(confidence_label(reply["confidence"], lang))
     return "\n".join(lines)
 
 
@@ -75,7 +75,11 @@ def briefing_html(
         for e_start, e_end in sorted(extracts or []):
             if start <= e_start < e_end <= end and e_start >= cursor:
                 inner.append(html.escape(text[cursor:e_start]))
-                inner.append(f"<strong class='extract'>{html.escape(text[e_start:e_end])}</strong>")
+                # Its offsets ride along, so that a test (or a script) can check it is text[start:end].
+                inner.append(
+                    f"<strong class='extract' data-start='{e_start}' data-end='{e_end}'>"
+                    f"{html.escape(text[e_start:e_end])}</strong>"
+                )
                 cursor = e_end
         inner.append(html.escape(text[cursor:end]))
         body = (

@@ -180,7 +180,7 @@ def _mount_ui(app: Any, engine: Any, settings: Settings, root_path: str) -> None
     """The Gradio page at /, without its monitoring, MCP, PWA or server-side rendering."""
     import gradio as gr
 
-    from ui.chat import CSS, build_ui
+    from ui.chat import CITATION_LINKS, CSS, build_ui
 
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
     # Gradio summarises its event records with pandas (a DataFrame every so many events), for its
@@ -204,6 +204,7 @@ def _mount_ui(app: Any, engine: Any, settings: Settings, root_path: str) -> None
         root_path=root_path or None,
         theme=theme,
         css=CSS,
+        js=CITATION_LINKS,
         footer_links=["api"],
         run_history=False,
         enable_monitoring=False,

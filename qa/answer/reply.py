@@ -11,7 +11,7 @@ API's OpenAPI schema is generated. For every extract and passage, ``source[start
 
 from __future__ import annotations
 
-from typing import Annotated, NotRequired
+from typing import Annotated, Literal, NotRequired
 
 from pydantic import ConfigDict, Field, with_config
 from typing_extensions import TypedDict  # before Python 3.12, pydantic reads TypedDicts from here only
@@ -89,6 +89,8 @@ class ReplyJSON(TypedDict):
     """Said to the reader about the question itself (e.g. it was shortened)."""
     interpreted_as: NotRequired[str]
     """A follow-up read with the question before it: the text searched."""
+    other_reading: NotRequired[Literal["alone", "with_previous"]]
+    """The other way to read a question asked after another (send it as ``reading`` to get it)."""
 
 
 def extract_to_json(extract: Extract) -> ExtractJSON:
@@ -141,4 +143,6 @@ def to_json(reply: Reply) -> ReplyJSON:
         data["notice"] = reply.notice
     if reply.interpreted_as:
         data["interpreted_as"] = reply.interpreted_as
+    if reply.other_reading:
+        data["other_reading"] = reply.other_reading  # type: ignore[typeddict-item]
     return data

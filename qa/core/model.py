@@ -148,3 +148,5 @@ class Reply:
     timings_ms: dict[str, float]
     notice: str = ""
     interpreted_as: str = ""
+    # The reading not taken of a question after another: "alone" or "with_previous" ("": none).
+    other_reading: str = ""

@@ -203,11 +203,9 @@ def folder_written_atomically(target: Path) -> Iterator[Path]:
 
 
 def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
+    """The file's SHA-256, hex."""
     with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def _version(name: str) -> str:

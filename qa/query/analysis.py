@@ -24,7 +24,6 @@ from qa.index.lexical_index import LexicalIndex
 from qa.query import aliases, answer_types, glossary, synonyms
 from qa.query.answer_types import AnswerType
 from qa.query.coverage import Term, TermWeights
-from qa.query.followup import contextualize
 
 MAX_QUESTION_CHARS = 1000
 # Words that frame a question rather than name its topic ("Que signifie ce sigle ?", "De quoi parle le
@@ -273,11 +272,11 @@ class AnalyzeQuestion:
         return replace(self, applied=tuple(part for part in self.applied if part != name))
 
     def run(self, work: Work) -> None:
-        context = contextualize(work.text, work.previous)
+        # work.previous is set only when the question is read as a follow-up (the engine decides).
         lexical = work.index.lexical
         work.variants = [analyze_clean(work.text, work.truncated, lexical, self.applied)]
-        if context:
-            work.variants.append(analyze_clean(f"{context} {work.text}", False, lexical, self.applied))
+        if work.previous:
+            work.variants.append(analyze_clean(f"{work.previous} {work.text}", False, lexical, self.applied))
 
 
 def _term(alternatives: list[list[str]]) -> tuple[tuple[str, ...], ...]:

@@ -229,7 +229,10 @@ class DemoteMissingNames:
     timing: str = "fuse"
 
     def run(self, work: Work) -> None:
-        naming = naming_chunks(work.index, work.query.names, self.matching.rare_share)
+        # A follow-up that names nothing ("Et sa superficie ?") is about the names of the question it
+        # leans on: those of its reading with that question.
+        names = work.query.names or (work.variants[-1].names if len(work.variants) > 1 else ())
+        naming = naming_chunks(work.index, names, self.matching.rare_share)
         work.fused = demote_missing_names(work.fused, naming, self.matching.missing_factor)
 
 

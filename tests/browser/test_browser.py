@@ -69,7 +69,7 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
 def ask(page: Page, question: str, root: str = "") -> None:
     """Type a question and send it, once the app is ready (its examples rendered, the text box bound)."""
     scope = page.locator(root) if root else page
-    expect(scope.locator("#examples").first).to_be_visible(timeout=60_000)
+    expect(scope.locator("#examples-heading").first).to_be_visible(timeout=60_000)
     box = scope.locator("#question textarea")
     for _attempt in range(3):
         box.fill(question)
@@ -102,15 +102,16 @@ def test_clicking_a_citation_highlights_that_passage(page: Page, engine: Engine)
     expect(page.locator("#sources label").first).to_be_visible(timeout=30_000)
     second = page.locator("#sources label").nth(1)
     label = second.inner_text()
-    second.click()
-    mark = page.locator("#briefing-view mark#cited")
-    expect(mark).to_be_in_viewport(timeout=10_000)
-    # The highlighted text is the cited passage, verbatim.
-    rank = int(label.split("]")[0].strip("[ "))
     from qa.answer.reply import to_json
 
     reply = to_json(engine.ask("Quelles infrastructures les services de renseignement protègent-ils ?"))
+    rank = int(label.split("]")[0].strip("[ "))
     passage = next(p for p in reply["passages"] if p["rank"] == rank)
+    second.click()
+    mark = page.locator("#briefing-view mark#cited")
+    # The highlighted text becomes the cited passage, verbatim, in view.
+    expect(mark).to_contain_text(passage["text"].split("\n")[0][:60], timeout=10_000)
+    expect(mark).to_be_in_viewport(timeout=10_000)
     assert mark.inner_text().split() == passage["text"].split()
 
 
@@ -132,13 +133,119 @@ def test_follow_up_in_the_conversation(page: Page) -> None:
     expect(page.locator("#chat")).not_to_contain_text("David Lammy")
 
 
-def test_english_labels_and_faq_examples(page: Page) -> None:
+CONVERSATION = [
+    # (question, read with the one before?)
+    ("Qui mène la réunion des conseillers à la sécurité nationale ?", False),
+    ("Où se tient la réunion ?", False),
+    ("Where is the meeting held?", False),
+    ("Et la Russie ?", True),
+    ("Quand a eu lieu la rencontre ?", False),
+    ("Quel est le rôle de l’OTAN dans ce processus ?", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("viewport", "name"), [({"width": 1280, "height": 900}, "desktop"), ({"width": 390, "height": 844}, "phone")]
+)
+def test_a_conversation_as_a_reader_lives_it(
+    browser: Browser, server: str, briefing_text: str, viewport: dict, name: str, tmp_path: Path
+) -> None:
+    """Six questions in one conversation: short questions that stand alone are not glued to the one
+    before, a true follow-up is; after every answer its first line is on screen (the briefing's
+    pane scrolls, not the window); the marked words are the extract's characters, verbatim."""
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.goto(server + "/")
+    page.wait_for_selector("#question textarea")
+    for turn, (question, follow_up) in enumerate(CONVERSATION, start=1):
+        ask(page, question)
+        bot = last_bot_message(page)
+        expect(page.locator("#chat [data-testid='bot']")).to_have_count(turn, timeout=30_000)
+        expect(bot).to_contain_text("Confiance", timeout=30_000)
+        if follow_up:
+            expect(bot).to_contain_text("Compris comme")
+        else:
+            expect(bot).not_to_contain_text("Compris comme")
+        top = bot.evaluate("element => element.getBoundingClientRect().top")
+        assert 0 <= top < viewport["height"] - 20, (question, top)
+        for marked in page.locator("#briefing-view mark#cited strong.extract").all():
+            start, end = int(marked.get_attribute("data-start")), int(marked.get_attribute("data-end"))
+            assert marked.text_content() == briefing_text[start:end], question
+    # The README's screenshots are these pages (BRIEFING_QA_SCREENSHOTS=1 writes them into docs/).
+    folder = PROJECT_ROOT / "docs" if os.environ.get("BRIEFING_QA_SCREENSHOTS") else tmp_path
+    shot = folder / f"screenshot-{name}.png"
+    page.screenshot(path=str(shot))
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    context.close()
+
+
+def test_the_other_reading_is_one_click_away(page: Page) -> None:
+    ask(page, "Qui mène la réunion des conseillers à la sécurité nationale ?")
+    expect(last_bot_message(page)).to_contain_text("David Lammy", timeout=30_000)
+    ask(page, "Et la Russie ?")
+    expect(last_bot_message(page)).to_contain_text("Compris comme", timeout=30_000)
+    other = page.locator("#other-reading")
+    expect(other).to_have_text("Poser la question seule")
+    other.click()
+    expect(page.locator("#chat [data-testid='bot']")).to_have_count(3, timeout=30_000)
+    expect(last_bot_message(page)).not_to_contain_text("Compris comme")
+    expect(other).to_have_text("La lire avec la question précédente")
+
+
+def test_english_labels_and_a_chip_asks_its_question(page: Page) -> None:
     page.get_by_label("English").check()
     expect(page.locator("#send")).to_have_text("Send")
-    page.locator("#examples button, #examples [role='button'], #examples td").first.click()
-    expect(page.locator("#question textarea")).to_have_value(
-        "Qui mène la réunion des conseillers à la sécurité nationale ?"
-    )
+    chip = page.locator("#examples button, #examples [role='button'], #examples td").first
+    expect(chip).to_have_text("Qui mène la réunion des conseillers à la sécurité nationale ?")  # whole, not cut
+    chip.click()
+    bot = last_bot_message(page)
+    expect(bot).to_contain_text("David Lammy", timeout=30_000)
+    expect(bot).to_contain_text("Confidence: ")
+    expect(page.locator("#sources")).to_contain_text("line")
+
+
+def test_switching_language_relabels_the_sources_already_shown(page: Page) -> None:
+    ask(page, "Quel est le rôle de l’OTAN dans ce processus ?")
+    expect(page.locator("#sources label").first).to_contain_text("ligne", timeout=30_000)
+    page.get_by_label("English").check()
+    expect(page.locator("#sources label").first).to_contain_text("line ")
+    expect(page.locator("#sources")).not_to_contain_text("ligne")
+
+
+def test_a_welcome_suggests_questions_that_ask_themselves(page: Page) -> None:
+    chat = page.locator("#chat")
+    expect(chat).to_contain_text("Bonjour")
+    suggestions = chat.locator("button", has_text="?")
+    expect(suggestions).to_have_count(3)
+    suggestions.first.click()
+    expect(last_bot_message(page)).to_contain_text("David Lammy", timeout=30_000)
+    expect(chat).not_to_contain_text("Bonjour")
+
+
+def test_an_empty_question_is_told_in_the_page_language_without_a_traceback(
+    page: Page, capfd: pytest.CaptureFixture[str]
+) -> None:
+    expect(page.locator("#examples-heading").first).to_be_visible(timeout=60_000)
+    page.locator("#send").click()
+    expect(page.get_by_text("Écrivez d’abord une question.")).to_be_visible(timeout=10_000)
+    page.get_by_label("English").check()
+    expect(page.locator("#send")).to_have_text("Send")
+    page.locator("#send").click()
+    expect(page.get_by_text("Please write a question first.")).to_be_visible(timeout=10_000)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_citation_number_shows_its_passage_in_the_pane_only(page: Page) -> None:
+    ask(page, "Quel est le rôle de l’OTAN dans ce processus ?")
+    link = last_bot_message(page).locator("a[href='#passage-1']").first
+    expect(link).to_be_visible(timeout=30_000)
+    page.locator("#sources label").nth(1).click()  # another passage first
+    expect(page.locator("#sources input[value='2']")).to_be_checked()
+    scrolled = page.evaluate("() => window.scrollY")
+    link.click()
+    expect(page.locator("#sources input[value='1']")).to_be_checked()
+    expect(page.locator("#briefing-view mark#cited")).to_be_in_viewport(timeout=10_000)
+    assert page.evaluate("() => window.scrollY") == scrolled
 
 
 def test_phone_width_keyboard_only(browser: Browser, server: str) -> None:

@@ -103,8 +103,43 @@ def test_follow_up_question_uses_the_previous_one(engine: Engine) -> None:
     alone = to_json(engine.ask("Et la Russie ?"))
     followed = to_json(engine.ask("Et la Russie ?", previous=previous))
     assert followed["interpreted_as"] == f"{previous} Et la Russie ?"
-    assert "interpreted_as" not in alone
+    assert followed["other_reading"] == "alone"  # the page offers it in one click
+    assert "interpreted_as" not in alone and "other_reading" not in alone
     assert followed["passages"][0]["text"].startswith("La Russie est-elle directement impliquée")
+
+
+def _without_timings(reply: dict) -> dict:
+    return {key: value for key, value in reply.items() if key not in ("timings_ms", "other_reading")}
+
+
+@pytest.mark.parametrize(
+    "question", ["Où se tient la réunion ?", "Quand a eu lieu la rencontre ?", "Where is the meeting held?"]
+)
+def test_a_short_question_that_stands_alone_replies_as_it_does_alone(engine: Engine, question: str) -> None:
+    previous = "Qui mène la réunion des conseillers à la sécurité nationale ?"
+    after = to_json(engine.ask(question, previous=previous))
+    assert "interpreted_as" not in after and after["other_reading"] == "with_previous"
+    assert _without_timings(after) == _without_timings(to_json(engine.ask(question)))
+
+
+def test_the_other_reading_is_given_on_request(engine: Engine) -> None:
+    previous = "Qui mène la réunion des conseillers à la sécurité nationale ?"
+    alone = to_json(engine.ask("Et la Russie ?", previous=previous, reading="alone"))
+    assert "interpreted_as" not in alone and alone["other_reading"] == "with_previous"
+    assert _without_timings(alone) == _without_timings(to_json(engine.ask("Et la Russie ?")))
+    merged = to_json(engine.ask("Où se tient la réunion ?", previous=previous, reading="with_previous"))
+    assert merged["interpreted_as"] == f"{previous} Où se tient la réunion ?" and merged["other_reading"] == "alone"
+    with pytest.raises(QuestionError, match="reading must be"):
+        engine.ask("Et la Russie ?", previous=previous, reading="both")
+
+
+def test_an_unclear_follow_up_is_answered_both_ways_and_the_surer_kept(engine: Engine) -> None:
+    previous = "Qui mène la réunion des conseillers à la sécurité nationale ?"
+    question = "Quand a-t-il rencontré Vance à Londres ?"
+    readings = [engine.ask(question, previous=previous, reading=r) for r in ("alone", "with_previous")]
+    chosen = engine.ask(question, previous=previous)
+    surer = max(readings, key=lambda r: r.confidence)
+    assert chosen.confidence == surer.confidence and chosen.interpreted_as == surer.interpreted_as
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,14 @@ def test_each_document_answers_its_own_questions(fixture_engine: Engine, fixture
 def test_a_follow_up_is_read_with_the_question_before(fixture_engine: Engine) -> None:
     reply = fixture_engine.ask("Et le budget ?", previous="Quand a lieu le vote du conseil ?")
     assert reply.interpreted_as == "Quand a lieu le vote du conseil ? Et le budget ?"
+    assert reply.other_reading == "alone"
+
+
+def test_a_short_question_standing_alone_is_not_glued_to_the_one_before(fixture_engine: Engine) -> None:
+    after = fixture_engine.ask("Quel est le budget ?", previous="Quand a lieu le vote du conseil ?")
+    alone = fixture_engine.ask("Quel est le budget ?")
+    assert not after.interpreted_as and after.other_reading == "with_previous"
+    assert (after.answer, after.passages, after.confidence) == (alone.answer, alone.passages, alone.confidence)
 
 
 @pytest.mark.parametrize(("question", "message"), [("", "empty"), ("   \u200b ", "empty"), (42, "text")])

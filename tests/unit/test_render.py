@@ -13,7 +13,9 @@ def test_briefing_html_escapes_and_marks_the_span() -> None:
     start = text.index("Phrase")
     html = briefing_html(text, (start - 1, len(text) - 7), "doc.txt", [(start, start + len("Phrase citée."))])
     assert "<b>" not in html and "&lt;b&gt;" in html
-    assert '<mark id="cited" tabindex="-1"> <strong class=\'extract\'>Phrase citée.</strong></mark> Après.' in html
+    end = start + len("Phrase citée.")
+    marked = f"<strong class='extract' data-start='{start}' data-end='{end}'>Phrase citée.</strong>"
+    assert f'<mark id="cited" tabindex="-1"> {marked}</mark> Après.' in html
 
 
 def test_unanswered_reply_lists_maybe_useful_passages() -> None:
