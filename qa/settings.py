@@ -47,6 +47,8 @@ def learned_dir(model: str) -> Path:
         return LEARNED_DIR / model.removeprefix("bundled:")
     readable = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(model).name or model)[:40]
     return LEARNED_DIR / f"{readable}-{hashlib.sha256(model.encode()).hexdigest()[:8]}"
+
+
 ENCODERS = ("auto", "onnx", "onnx-int8", "torch")  # see qa.encode.embedding
 FLOAT_ENCODERS = ("onnx", "torch")
 # The int8 recipe (qa.encode.onnx_encoder.quantize) names the vectors in the fingerprint: a new recipe

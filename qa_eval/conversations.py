@@ -27,7 +27,7 @@ from qa.answer.reply import to_json
 from qa.engine import Engine
 from qa.query.followup import leaned_on
 from qa_eval import metrics
-from qa_eval.questions import BenchQuestion, QuestionFileError, load_question_items
+from qa_eval.questions import BenchQuestion, QuestionFileError, json_lines, load_question_items
 
 REPLY_KEYS_COMPARED = ("answered", "answer", "confidence", "passages")
 
@@ -49,19 +49,8 @@ def is_conversation_file(path: Path) -> bool:
 
 
 def load_conversations(path: Path, documents: dict[str, str]) -> list[list[Turn]]:
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QuestionFileError(f"{path}: cannot be read ({exc})") from exc
     conversations: list[list[Turn]] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise QuestionFileError(f"{where}: not valid JSON ({exc.msg})") from exc
+    for where, item in json_lines(path):
         turns = item.get("turns") if isinstance(item, dict) else None
         if not isinstance(turns, list) or not turns or not all(isinstance(t, dict) for t in turns):
             raise QuestionFileError(f"{where}: 'turns' must be a non-empty list of objects")

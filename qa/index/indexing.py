@@ -35,6 +35,7 @@ from filelock import FileLock, Timeout
 
 from qa.core.model import Chunk, Document
 from qa.encode.embedding import PASSAGE, Encoder
+from qa.encode.onnx_encoder import file_digest
 from qa.index import chunk_store, vector_index
 from qa.index.chunk_store import ChunkStore
 from qa.index.lexical_index import LexicalIndex
@@ -105,7 +106,7 @@ def corpus_fingerprint(corpus_dir: Path, max_bytes: int) -> dict[str, str]:
         rel = path.relative_to(corpus_dir).as_posix()
         try:
             if unreadable_reason(path, max_bytes) is None:
-                files[rel] = _file_sha256(path)
+                files[rel] = file_digest(path)
             else:
                 info = path.lstat()
                 files[rel] = f"skipped:{info.st_size}:{info.st_mtime_ns}"
@@ -130,11 +131,6 @@ def change_signature(settings: Settings) -> tuple[object, ...]:
 
 def _digest(parts: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _versions() -> dict[str, str]:
@@ -192,7 +188,7 @@ def _first_broken_file(build: Path, manifest: dict[str, Any]) -> str | None:
     """The first file of the build that is missing or whose checksum differs from the manifest's."""
     for name, expected in manifest.get("files", {}).items():
         path = build / name
-        if not path.is_file() or _file_sha256(path) != expected:
+        if not path.is_file() or file_digest(path) != expected:
             return name
     return None
 
@@ -370,7 +366,7 @@ def _write_parts(
     np.save(folder / "unit-vectors.npy", unit_vectors, allow_pickle=False)
     vector_index.save(dense, folder / "dense.faiss")
     lexical.save(folder)
-    return {p.relative_to(folder).as_posix(): _file_sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {p.relative_to(folder).as_posix(): file_digest(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _fsync_tree(directory: Path) -> None:
