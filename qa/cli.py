@@ -45,15 +45,16 @@ def cmd_index(args: argparse.Namespace) -> int:
     from qa.index import indexing
 
     settings = settings_of(args)
+    encoder = encoder_for(settings)
     if args.force:
-        path = indexing.build(settings, encoder_for(settings), force=True)
+        path = indexing.build(settings, encoder, force=True)
     else:
         try:
-            path = indexing.check(settings)
+            path = indexing.check(settings, encoder)
             log.info("index: up to date in %s", path)
         except indexing.StaleIndex as reason:
             log.info("index: %s, building it", reason)
-            path = indexing.build(settings, encoder_for(settings))
+            path = indexing.build(settings, encoder)
     manifest = json.loads((path / indexing.MANIFEST).read_text("utf-8"))
     counts = manifest["counts"]
     print(f"index ready: {counts['chunks']} chunks from {counts['documents']} document(s) in {path}")

@@ -109,7 +109,7 @@ class Engine:
         if signature == self._signature and time.monotonic() < self._retry_at:
             return False
         try:
-            fresh = indexing.check(self.settings)
+            fresh = indexing.check(self.settings, self.encoder)
         except indexing.StaleIndex as reason:
             log.info("index: %s, rebuilding while serving %s", reason, self.index.path.name)
             try:

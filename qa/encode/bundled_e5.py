@@ -36,7 +36,7 @@ F32, Q4 = 0, 1  # tensor kinds of the directory
 # The prompts multilingual-e5 was trained with: questions as queries, everything indexed as passages.
 PROMPTS = {"query": "query: ", "document": "passage: "}
 # Bumped when the folder written from the same file changes (its bytes are part of the index's key).
-CONVERTER_FORMAT = 1
+CONVERTER_FORMAT = 2
 # What write_model needs of the folder to call it complete.
 COMPLETE_MARK = "conversion.json"
 # The layer tensors of the file -> BertModel's, per layer.
@@ -326,7 +326,9 @@ def write_model(source: Path, target: Path) -> None:
         vocabulary.pieces[i] for i in (vocabulary.bos, vocabulary.eos, vocabulary.pad, vocabulary.unk)
     )
     tokenizer_config = {
-        "tokenizer_class": "XLMRobertaTokenizerFast",
+        # The generic class loads tokenizer.json as written; XLMRobertaTokenizerFast would rebuild it
+        # from the pieces without the normalisation map (decomposed accents and "ﬁ" then read apart).
+        "tokenizer_class": "PreTrainedTokenizerFast",
         "bos_token": bos,
         "eos_token": eos,
         "sep_token": eos,

@@ -233,6 +233,7 @@ class OnnxEncoder:
         self._inputs = list(config["inputs"])
         self.prompts = dict(config["prompts"])
         self.model_sha256 = config.get("model_sha256", "")
+        self.tokenizer_sha256 = file_digest(folder / TOKENIZER_FILE)
         # Dynamic quantisation scales activations per tensor, so in a batch a text's vector would
         # depend on its batch-mates (cosine down to 0.98 against the text alone, padding included).
         # Quantised models encode one text per run: the index's vectors are computed exactly as a

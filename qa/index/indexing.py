@@ -164,8 +164,9 @@ def current_build(index_dir: Path) -> Path | None:
     return index_dir / name
 
 
-def check(settings: Settings) -> Path:
-    """Return the live build folder if it matches corpus and settings; raise StaleIndex otherwise."""
+def check(settings: Settings, encoder: Encoder | None = None) -> Path:
+    """Return the live build folder if it matches corpus, settings and (when given) the encoder's
+    weights and tokenizer; raise StaleIndex otherwise."""
     build = current_build(settings.index_dir)
     if build is None:
         raise StaleIndex("no index yet")
@@ -175,6 +176,8 @@ def check(settings: Settings) -> Path:
         raise StaleIndex(f"manifest unreadable ({exc.__class__.__name__})") from exc
     if manifest.get("settings") != settings.fingerprint():
         raise StaleIndex("settings changed (model or chunking)")
+    if _encoder_changed(manifest, encoder):
+        raise StaleIndex("the encoder changed (its weights or tokenizer)")
     corpus = corpus_fingerprint(settings.corpus_dir, settings.max_document_bytes)
     if manifest.get("corpus", {}).get("hash") != _digest(corpus):
         raise StaleIndex("corpus changed")
@@ -221,7 +224,7 @@ def load(build: Path) -> LoadedIndex:
 def open_index(settings: Settings, encoder: Encoder) -> LoadedIndex:
     """The usable index for these settings: loaded if fresh, else (re)built first."""
     try:
-        return load(check(settings))
+        return load(check(settings, encoder))
     except StaleIndex as reason:
         log.info("index: %s, building it in %s", reason, settings.index_dir)
         try:
@@ -259,7 +262,7 @@ def build(settings: Settings, encoder: Encoder, force: bool = False) -> Path:
         with lock:
             if not force:
                 try:  # another process may have built it while we waited for the lock
-                    return check(settings)
+                    return check(settings, encoder)
                 except StaleIndex:
                     pass
             return _build_locked(settings, encoder)
@@ -270,9 +273,26 @@ def build(settings: Settings, encoder: Encoder, force: bool = False) -> Path:
 
 
 def _model_record(settings: Settings, encoder: Encoder, dimension: int) -> dict[str, Any]:
-    """The model behind the vectors; with an ONNX export, its SHA-256 (which weights made them)."""
+    """The model behind the vectors; with an ONNX export, its SHA-256 and its tokenizer's (which
+    weights and which reading of the text made them)."""
     record = {"name": settings.model, "dimension": dimension, "encoder": encoder.backend}
-    return {**record, "sha256": getattr(encoder, "model_sha256", "")}
+    return {**record, **_encoder_digests(encoder)}
+
+
+def _encoder_digests(encoder: Encoder) -> dict[str, str]:
+    return {
+        "sha256": getattr(encoder, "model_sha256", ""),
+        "tokenizer_sha256": getattr(encoder, "tokenizer_sha256", ""),
+    }
+
+
+def _encoder_changed(manifest: dict[str, Any], encoder: Encoder | None) -> bool:
+    """True when the vectors were made by other weights or another tokenizer than encoder's (known
+    only for ONNX exports: a torch model has no digest, and is never taken for changed)."""
+    if encoder is None:
+        return False
+    built = manifest.get("model", {})
+    return any(now and built.get(name) != now for name, now in _encoder_digests(encoder).items())
 
 
 def _build_locked(settings: Settings, encoder: Encoder) -> Path:

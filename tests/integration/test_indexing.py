@@ -81,6 +81,33 @@ def test_settings_change_makes_the_index_stale(small_corpus: Path, tmp_path: Pat
         indexing.check(replace(settings, chunk_size=300))
 
 
+def _replaced(encoder: Encoder, digest: str) -> Encoder:
+    """The same encoder, as if its tokenizer or its weights had been replaced."""
+
+    class Replaced:
+        def __getattr__(self, name: str) -> object:
+            return "0" * 64 if name == digest else getattr(encoder, name)
+
+    return Replaced()  # type: ignore[return-value]
+
+
+def test_an_index_made_by_another_tokenizer_or_weights_is_rebuilt(
+    small_corpus: Path, tmp_path: Path, encoder: Encoder, caplog
+) -> None:
+    """Vectors made by other weights or another reading of the text do not match new questions' vectors."""
+    settings = _settings(small_corpus, tmp_path / "index")
+    first = indexing.open_index(settings, encoder)
+    assert first.manifest["model"]["tokenizer_sha256"] == encoder.tokenizer_sha256 != ""
+    assert indexing.check(settings, encoder) == first.path
+    for digest in ("tokenizer_sha256", "model_sha256"):
+        with pytest.raises(indexing.StaleIndex, match="the encoder changed"):
+            indexing.check(settings, _replaced(encoder, digest))
+    with caplog.at_level("INFO", logger="qa"):
+        again = indexing.open_index(settings, _replaced(encoder, "model_sha256"))
+    assert again.path != first.path and "the encoder changed" in caplog.text
+    assert again.manifest["model"]["sha256"] == "0" * 64
+
+
 @pytest.mark.parametrize(
     "victim", ["dense.faiss", "chunks.jsonl", "chunk-lines.npy", "bm25-words/vocab.index.json", "manifest.json"]
 )
