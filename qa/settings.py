@@ -112,6 +112,8 @@ ENV_VARS = {
     "BRIEFING_QA_UI_QUEUE": "ui_queue_size",
     "BRIEFING_QA_MAX_CONNECTIONS": "max_connections",
     "BRIEFING_QA_HEADER_TIMEOUT": "header_timeout",
+    "BRIEFING_QA_FEEDBACK": "feedback",
+    "BRIEFING_QA_FEEDBACK_MAX_BYTES": "feedback_max_bytes",
 }
 
 
@@ -187,6 +189,10 @@ class Settings:
     # Seconds a request's headers may take; past it the connection is closed (slow clients that
     # never finish them would otherwise hold their connections for ever).
     header_timeout: float = 20.0
+    # Readers' thumbs up / down on answers, kept for evaluators in INDEX_DIR/feedback.jsonl (no
+    # address, no user), the oldest dropped past the size cap; 0 turns the buttons and the log off.
+    feedback: bool = True
+    feedback_max_bytes: int = 5_000_000
 
     # Bumped whenever the index format or how it is derived changes, so old indexes rebuild.
     index_format: int = 10  # 10: PDF lines going on in lower case joined
@@ -198,6 +204,10 @@ class Settings:
     @property
     def gradio_dir(self) -> Path:
         return self.ui_temp_dir or self.index_dir / "gradio"
+
+    @property
+    def feedback_file(self) -> Path:
+        return self.index_dir / "feedback.jsonl"
 
     @property
     def encoder_dir(self) -> Path:
@@ -248,6 +258,8 @@ class Settings:
 
 def _parse(type_name: object, raw: str) -> object:
     name = str(type_name)
+    if name == "bool":
+        return raw.strip().lower() not in ("0", "false", "no", "off")
     if "float" in name:
         return float(raw)
     if "int" in name and "tuple" not in name:

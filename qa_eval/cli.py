@@ -40,6 +40,14 @@ def cmd_perf(args: argparse.Namespace) -> int:
     return run_perf(args, settings_of(args))
 
 
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    from qa_eval.feedback import export
+
+    count = export(settings_of(args), args.out)
+    print(f"{count} disliked question(s) written to {args.out} (evidence empty: to fill in)")
+    return 0
+
+
 def cmd_build_lexicons(args: argparse.Namespace) -> int:
     from qa_eval.lexicons import build_lexicons
 
@@ -57,6 +65,14 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     p.add_argument("--replies", type=Path, help="write each question's reply as JSONL")
     p.add_argument("--no-ablations", action="store_true", help="measure the full system only")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("feedback", help="readers' votes on answers (the page's thumbs up / down)")
+    actions = p.add_subparsers(dest="action", required=True)
+    p = actions.add_parser(
+        "export", parents=[common], help="the disliked questions as a question file, evidence empty to fill in"
+    )
+    p.add_argument("out", type=Path, help="JSONL file to write")
+    p.set_defaults(func=cmd_feedback_export)
 
     p = sub.add_parser("fit", parents=[common], help="refit the learned re-ranker, unit selector and confidence")
     piaf = BENCHMARKS_DIR / "piaf-dev"

@@ -19,6 +19,7 @@ from qa.core.model import Kind
 from qa.engine import Engine, QuestionError
 from qa.query.analysis import MAX_QUESTION_CHARS, clean
 from qa.query.followup import leaned_on
+from ui.feedback import FeedbackLog, vote_record
 from ui.i18n import LANGUAGES, t
 from ui.render import briefing_html, escape_markdown, reply_markdown, source_label
 
@@ -26,6 +27,7 @@ from ui.render import briefing_html, escape_markdown, reply_markdown, source_lab
 # scroll the window too, and take the answer the reader is reading off the screen.
 log = logging.getLogger(__name__)
 SUGGESTED = 3  # the briefing's own questions suggested in the welcome
+VOTABLE_REPLIES = 20  # the latest answers of a conversation a reader can still vote on
 
 SCROLL_TO_CITATION = """() => {
   const mark = document.querySelector('#briefing-view mark#cited');
@@ -101,6 +103,8 @@ class Handlers:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.first_doc = next(iter(engine.index.documents))
+        settings = engine.settings
+        self.feedback = FeedbackLog(settings.feedback_file, settings.feedback_max_bytes) if settings.feedback else None
 
     @property
     def many(self) -> bool:
@@ -178,17 +182,30 @@ class Handlers:
         ]
         previous = conversation.get("previous")
         last = {"question": question, "previous": previous, "other_reading": reply.get("other_reading", "")}
+        # What a vote on this answer records, by the answer's place in the chat (the last few only).
+        voted_on = {"question": question, "answered": reply["answered"], "answer": reply["answer"]}
+        replies = {**conversation.get("replies", {}), str(len(history) - 1): voted_on}
         conversation = {
             "previous": leaned_on(question, previous, bool(reply.get("interpreted_as"))),
             "passages": passages,
             "document": conversation.get("document"),
             "last": last,
+            "replies": dict(list(replies.items())[-VOTABLE_REPLIES:]),
         }
         choices = self.source_choices(passages, lang)
         cited = str(reply["answer"][0]["passage"]) if reply["answered"] else (choices[0][1] if choices else None)
         shown = self.briefing_for(conversation, cited)
         other = self.other_reading_button(last, lang)
         return history, conversation, gr.update(choices=choices, value=cited), shown, "", other
+
+    def vote(self, liked: gr.LikeData, conversation: dict[str, Any]) -> None:
+        """A reader's thumbs up or down on an answer, appended to the feedback log."""
+        voted_on = (conversation or {}).get("replies", {}).get(str(liked.index))
+        record = vote_record(voted_on["question"], voted_on, liked.liked) if voted_on and self.feedback else None
+        if record is None:
+            return
+        if self.feedback.append(record):  # type: ignore[union-attr]
+            log.info("ui: feedback %s on an answer", record["vote"])
 
     def source_choices(self, passages: list[dict[str, Any]], lang: str) -> list[tuple[str, str]]:
         return [(source_label(p, lang, self.title_of(p["doc"]) if self.many else ""), str(p["rank"])) for p in passages]
@@ -279,7 +296,8 @@ def _chat_column(engine: Engine, handlers: Handlers) -> dict[str, Any]:
         show_label=False,
         layout="panel",
         sanitize_html=True,
-        feedback_options=None,
+        # Thumbs up / down on each answer, for evaluators (BRIEFING_QA_FEEDBACK=0: none).
+        feedback_options=("Like", "Dislike") if engine.settings.feedback else None,
         autoscroll=False,  # SHOW_ANSWER_START shows the answer's first line, not its end
         placeholder=handlers.welcome("fr"),
         # Before the first question: the briefing's own first questions, one click each.
@@ -396,6 +414,15 @@ def _wire(page: Page, handlers: Handlers, concurrency: int) -> None:
         concurrency_limit=None,
         show_progress="hidden",
     ).success(None, js=SCROLL_TO_CITATION, api_visibility="private")
+    if handlers.feedback:
+        # Through the page's queue like a question: the same bounds on waiting and on connections.
+        page.chatbot.like(
+            handlers.vote,
+            inputs=page.conversation,
+            api_visibility="private",
+            concurrency_limit=concurrency,
+            show_progress="hidden",
+        )
     page.new.click(handlers.start_over, inputs=page.conversation, outputs=_shown(page), api_visibility="private")
     page.document.change(
         handlers.choose, inputs=[page.document, page.conversation], outputs=page.conversation, api_visibility="private"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -13,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from qa import cli
 from qa.engine import Engine
 from qa.settings import PROJECT_ROOT, Settings
 from tests.live_server import free_port, running
+from ui.feedback import read_votes
 from ui.server import create_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -233,6 +236,39 @@ def test_an_empty_question_is_told_in_the_page_language_without_a_traceback(
     page.locator("#send").click()
     expect(page.get_by_text("Please write a question first.")).to_be_visible(timeout=10_000)
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_readers_votes_are_logged_and_the_disliked_questions_exported(
+    page: Page, settings: Settings, tmp_path: Path
+) -> None:
+    """Thumbs up on one answer, down on another: two lines in the feedback log (question, citations,
+    vote, time; nothing about the reader); the export gives the disliked question, evidence empty."""
+    log_file = settings.feedback_file
+    before = len(read_votes(log_file))
+    liked, disliked = "Quel est le rôle de l’OTAN dans ce processus ?", "Quelle est la capitale de l'Australie ?"
+    for turn, question in enumerate((liked, disliked), start=1):
+        ask(page, question)
+        expect(page.locator("#chat [data-testid='bot']")).to_have_count(turn, timeout=30_000)
+        expect(last_bot_message(page)).to_contain_text("Confiance", timeout=30_000)
+    bots = page.locator("#chat [data-testid='bot']")
+    page.locator("#chat").get_by_role("button", name="Like", exact=True).first.click()
+    page.locator("#chat").get_by_role("button", name="Dislike", exact=True).last.click()
+    for _ in range(100):
+        votes = read_votes(log_file)[before:]
+        if len(votes) >= 2:
+            break
+        page.wait_for_timeout(100)
+    assert [(v["question"], v["vote"]) for v in votes] == [(liked, "up"), (disliked, "down")], votes
+    assert set(votes[0]) == {"time", "question", "answered", "citations", "vote"}
+    text = (settings.corpus_dir / "chevening-briefing.fr.txt").read_text("utf-8")
+    assert votes[0]["answered"] and votes[0]["citations"]
+    for citation in votes[0]["citations"]:
+        assert text[citation["start"] : citation["end"]].startswith(citation["text"])
+    assert bots.count() == 2
+    out = tmp_path / "disliked.jsonl"
+    assert cli.main(["feedback", "export", str(out), "--index-dir", str(settings.index_dir)]) == 0
+    exported = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [(q["question"], q["evidence"]) for q in exported] == [(disliked, [])]
 
 
 def test_a_citation_number_shows_its_passage_in_the_pane_only(page: Page) -> None:

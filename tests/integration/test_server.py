@@ -233,3 +233,17 @@ def test_optional_authentication(engine: Engine, settings: Settings) -> None:
             Client(url + "/", verbose=False).predict("Que signifie TAC ?", api_name="/ask")
         client = Client(url + "/", auth=("lecteur", "mot-de-passe"), verbose=False)
         assert client.predict("Que signifie TAC ?", api_name="/ask")["passages"]
+
+
+@pytest.mark.parametrize("feedback", [True, False])
+def test_feedback_buttons_and_log_follow_the_setting(engine: Engine, settings: Settings, feedback: bool) -> None:
+    """BRIEFING_QA_FEEDBACK=0: no thumbs on the answers, no vote event, no log written."""
+    from ui.chat import build_ui
+
+    toggled = Engine(replace(settings, feedback=feedback), encoder=engine.encoder)
+    demo = build_ui(toggled)
+    chatbots = [block for block in demo.blocks.values() if type(block).__name__ == "Chatbot"]
+    assert len(chatbots) == 1
+    assert bool(chatbots[0].feedback_options) is feedback
+    votes = [f for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "vote"]
+    assert len(votes) == (1 if feedback else 0)
