@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from qa.cli import settings_of
-from qa.settings import BENCHMARKS_DIR, FINE_TUNED_MODEL_DIR
+from qa.settings import BASE_MODEL, BENCHMARKS_DIR, FINE_TUNED_MODEL_DIR
 
 # Copies of each reader's question in fit's training sets, beside PIAF's 1,784 (docs/quality.md).
 READER_WEIGHT = 2
@@ -107,6 +107,13 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     p.add_argument("--tune", type=Path, default=tune, help="the bundled set's tuning part")
     p.add_argument("--out", type=Path, default=FINE_TUNED_MODEL_DIR, help="where the model is written")
     p.add_argument("--holdout-fold", type=int, choices=range(5), help="leave out one fold of PIAF articles, report it")
+    p.add_argument("--base", default=BASE_MODEL, help="the model fine-tuned (default: %(default)s)")
+    p.add_argument("--hard-negatives", action="store_true", help="add each question's same-article hard negative")
+    p.add_argument("--freeze-embeddings", action="store_true", help="train the transformer layers only")
+    p.add_argument("--readers", type=Path, help="a readers' questions folder: its piaf-dev.jsonl joins training")
+    p.add_argument("--max-seq-length", type=int, help="tokens read of each text (default 128)")
+    p.add_argument("--learning-rate", type=float, help="(default 5e-5)")
+    p.add_argument("--epochs", type=int, help="(default 1)")
     p.set_defaults(func=cmd_fit_encoder)
 
     p = sub.add_parser("perf", parents=[common], help="measure speed and memory (build, cold start, warm, HTTP, scale)")

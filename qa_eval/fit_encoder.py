@@ -26,10 +26,11 @@ import numpy as np
 
 from qa.core import offline
 from qa.core.model import Chunk
+from qa.core.text import fold
 from qa.encode.embedding import PASSAGE, QUERY, ModelError, prompts_of, resolve_model, with_prompt
 from qa.ingest.chunking import chunk_documents
 from qa.ingest.reader import read_corpus
-from qa.settings import BASE_MODEL, PROJECT_ROOT, Settings
+from qa.settings import PROJECT_ROOT, Settings
 from qa_eval import metrics
 from qa_eval.questions import BenchQuestion, load_questions
 
@@ -98,6 +99,22 @@ def dense_hits(model: Any, questions: list[BenchQuestion], chunks: list[Chunk]) 
     return {"questions": len(questions), "hit@1": round(hit1 / n, 4), "hit@10": round(hit10 / n, 4)}
 
 
+def hard_negative(question: BenchQuestion, chunks: list[Chunk]) -> str | None:
+    """The chunk of the question's own article that shares most of its words without holding the
+    answer: "right document, wrong passage", the retrieval's most frequent miss."""
+    words = set(fold(question.question).split())
+    best, best_shared = None, 0
+    for chunk in chunks:
+        if chunk.doc != question.spans[0].doc:
+            continue
+        if metrics.is_relevant({"doc": chunk.doc, "start": chunk.start, "end": chunk.end}, question.spans):
+            continue
+        shared = len(words & set(fold(chunk.index_text).split()))
+        if shared > best_shared:
+            best, best_shared = chunk.index_text, shared
+    return best
+
+
 def run_fit_encoder(args: argparse.Namespace, settings: Settings) -> int:
     offline.apply()
     try:
@@ -111,26 +128,49 @@ def run_fit_encoder(args: argparse.Namespace, settings: Settings) -> int:
     briefing_texts, briefing_chunks = _corpus(settings.corpus_dir, settings)
     piaf = load_questions(args.piaf_questions, piaf_texts)
     tune = [q for q in load_questions(args.tune, briefing_texts) if q.answerable]
+    readers = _readers(args, piaf_texts)
     held_out = _held_out_docs(piaf, args.holdout_fold)
-    kept = [q for q in piaf if q.spans[0].doc not in held_out]
-    pairs = [(q.question, p) for q in kept for p in positives(q, piaf_chunks, piaf_texts)]
-    pairs += [(q.question, p) for q in tune for p in positives(q, briefing_chunks, briefing_texts)]
-    random.Random(SEED).shuffle(pairs)
-    log.info("fit-encoder: %d question-passage pairs (%d articles held out)", len(pairs), len(held_out))
+    kept = [q for q in [*piaf, *readers] if q.spans[0].doc not in held_out]
+    training = dict(TRAINING, **{k: v for k, v in vars(args).items() if k in TRAINING and v is not None})
+    training["hard_negatives"] = bool(args.hard_negatives)
+    training["embeddings_frozen"] = bool(args.freeze_embeddings)
+    rows = [(q, p, piaf_chunks) for q in kept for p in positives(q, piaf_chunks, piaf_texts)]
+    rows += [(q, p, briefing_chunks) for q in tune for p in positives(q, briefing_chunks, briefing_texts)]
+    model = SentenceTransformer(resolve_model(args.base), device="cpu")
+    prompts = prompts_of(model)
+    columns: dict[str, list[str]] = {"anchor": [], "positive": [], "negative": []}
+    for question, passage, chunks in rows:
+        negative = hard_negative(question, chunks) if args.hard_negatives else None
+        if args.hard_negatives and negative is None:
+            continue  # MultipleNegativesRankingLoss takes a table: every row a triplet, or none
+        columns["anchor"].append(with_prompt([question.question], QUERY, prompts)[0])
+        columns["positive"].append(with_prompt([passage], PASSAGE, prompts)[0])
+        if negative is not None:
+            columns["negative"].append(with_prompt([negative], PASSAGE, prompts)[0])
+    if not columns["negative"]:
+        del columns["negative"]
+    order = list(range(len(columns["anchor"])))
+    random.Random(SEED).shuffle(order)
+    columns = {name: [values[i] for i in order] for name, values in columns.items()}
+    log.info("fit-encoder: %d training rows (%d articles held out)", len(order), len(held_out))
 
-    model = SentenceTransformer(resolve_model(BASE_MODEL), device="cpu")
-    model.max_seq_length = TRAINING["max_seq_length"]
+    model.max_seq_length = training["max_seq_length"]
+    if args.freeze_embeddings:
+        # Only the transformer layers learn: what ships is then a delta over the package's weights.
+        model[0].auto_model.get_input_embeddings().weight.requires_grad_(False)
     held_out_questions = [q for q in piaf if q.spans[0].doc in held_out]
+    held_out_readers = [q for q in readers if q.spans[0].doc in held_out]
     report: dict[str, Any] = {}
     if held_out_questions:
         report["held_out_dense_before"] = dense_hits(model, held_out_questions, piaf_chunks)
+        report["held_out_readers_dense_before"] = dense_hits(model, held_out_readers, piaf_chunks)
     work = tempfile.TemporaryDirectory(prefix="briefing-qa-fit-encoder-")  # the trainer's own files; nothing kept
     arguments = TrainingArguments(
         output_dir=work.name,
-        num_train_epochs=TRAINING["epochs"],
-        per_device_train_batch_size=TRAINING["batch_size"],
-        learning_rate=TRAINING["learning_rate"],
-        warmup_ratio=TRAINING["warmup_ratio"],
+        num_train_epochs=training["epochs"],
+        per_device_train_batch_size=training["batch_size"],
+        learning_rate=training["learning_rate"],
+        warmup_ratio=training["warmup_ratio"],
         logging_steps=20,
         disable_tqdm=False,  # minutes of training: a progress bar, even when stderr is not a terminal
         save_strategy="no",
@@ -138,7 +178,7 @@ def run_fit_encoder(args: argparse.Namespace, settings: Settings) -> int:
         seed=SEED,
         dataloader_num_workers=0,
     )
-    dataset = Dataset.from_dict({"anchor": [a for a, _ in pairs], "positive": [p for _, p in pairs]})
+    dataset = Dataset.from_dict(columns)
     trainer = SentenceTransformerTrainer(
         model=model, args=arguments, train_dataset=dataset, loss=losses.MultipleNegativesRankingLoss(model)
     )
@@ -146,12 +186,13 @@ def run_fit_encoder(args: argparse.Namespace, settings: Settings) -> int:
     work.cleanup()
     if held_out_questions:
         report["held_out_dense_after"] = dense_hits(model, held_out_questions, piaf_chunks)
+        report["held_out_readers_dense_after"] = dense_hits(model, held_out_readers, piaf_chunks)
     save_half_precision(model, args.out)
     card = {
-        "base_model": BASE_MODEL,
-        "training": TRAINING,
+        "base_model": args.base,
+        "training": training,
         "seed": SEED,
-        "pairs": len(pairs),
+        "rows": len(order),
         "fitted_on": f"{_shown(args.piaf_questions)} ({len(piaf)} questions, {len(held_out)} articles held out), "
         f"{_shown(args.tune)} ({len(tune)} answerable questions)",
         "held_out_fold": args.holdout_fold,
@@ -161,6 +202,13 @@ def run_fit_encoder(args: argparse.Namespace, settings: Settings) -> int:
     (args.out / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", "utf-8")
     log.info("fit-encoder: written to %s in %.0f s: %s", args.out, time.perf_counter() - started, report)
     return 0
+
+
+def _readers(args: argparse.Namespace, piaf_texts: dict[str, str]) -> list[BenchQuestion]:
+    """The readers' questions on PIAF dev articles (answerable ones), when asked for."""
+    if not args.readers:
+        return []
+    return [q for q in load_questions(args.readers / "piaf-dev.jsonl", piaf_texts) if q.answerable]
 
 
 def _shown(path: Path) -> str:
