@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
 import json
 import os
 import re
@@ -42,7 +43,8 @@ def _runs(doc: Document) -> list[list]:
     return runs
 
 
-def article_html(doc: Document) -> str:
+def article_html(doc: Document, faq_headings: bool = False) -> str:
+    """The article's HTML; with faq_headings, each FAQ question is a heading (<h3>), as web pages set them."""
     parts = []
     for run in _runs(doc):
         first, text = run[0], [html.escape(e.text) for e in run]
@@ -50,6 +52,8 @@ def article_html(doc: Document) -> str:
             parts.append(f"<h1>{text[0]}</h1>")
         elif first.kind == Kind.HEADING:
             parts.append(f"<h2>{text[0]}</h2>")
+        elif first.kind == Kind.FAQ_QUESTION and faq_headings:
+            parts.append(f"<h3>{text[0]}</h3>")
         elif first.kind == Kind.BULLET:
             parts.append("<ul>" + "".join(f"<li>{t}</li>" for t in text) + "</ul>")
         elif first.kind in (Kind.TABLE_HEADER, Kind.TABLE_ROW):
@@ -61,17 +65,18 @@ def article_html(doc: Document) -> str:
     return "<article>" + "\n".join(parts) + "</article>"
 
 
-def web_page(doc: Document) -> str:
+def web_page(doc: Document, faq_headings: bool = False) -> str:
     return f"""<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">
 <title>{html.escape(doc.title)} | Le Journal</title></head><body>
 <header><nav><a href="/">Accueil</a> <a href="/monde">Rubrique Monde</a> <a href="/abo">Abonnez-vous</a></nav></header>
 <div id="cookie-banner" class="cookie-consent">Nous utilisons des cookies pour mesurer l'audience.
 <button>Accepter les cookies</button></div>
-<main>{article_html(doc)}<div class="share"><a>Partager sur Facebook</a> <a>Partager sur X</a></div></main>
+<main>{article_html(doc, faq_headings)}
+<div class="share"><a>Partager sur Facebook</a> <a>Partager sur X</a></div></main>
 <footer><p>© 2025 Le Journal. Tous droits réservés. Mentions légales.</p></footer></body></html>"""
 
 
-def word_file(doc: Document, path: Path) -> None:
+def word_file(doc: Document, path: Path, faq_headings: bool = False) -> None:
     import docx
 
     document = docx.Document()
@@ -82,6 +87,8 @@ def word_file(doc: Document, path: Path) -> None:
             document.add_heading(first.text, 0)
         elif first.kind == Kind.HEADING:
             document.add_heading(first.text, 1)
+        elif first.kind == Kind.FAQ_QUESTION and faq_headings:
+            document.add_heading(first.text, 2)
         elif first.kind == Kind.BULLET:
             for element in run:
                 document.add_paragraph(element.text, style="List Bullet")
@@ -94,15 +101,15 @@ def word_file(doc: Document, path: Path) -> None:
     document.save(path)
 
 
-def pdf_file(doc: Document, path: Path, work: Path) -> None:
+def pdf_file(doc: Document, path: Path, work: Path, faq_headings: bool = False) -> None:
     """The article printed by Chromium, as a PDF export of the briefing would be."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("BRIEFING_QA_REQUIRE_BROWSER"):
             raise RuntimeError(f"Chromium is required here but not found at {CHROMIUM}")
         pytest.skip("Chromium not installed: the PDF is printed with it")
     page = work / "article.html"
-    page.write_text(f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"></head><body>{article_html(doc)}'
-                    "</body></html>", "utf-8")  # fmt: skip
+    page.write_text(f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"></head><body>'
+                    f"{article_html(doc, faq_headings)}</body></html>", "utf-8")  # fmt: skip
     command = [CHROMIUM, *CHROMIUM_ARGS, f"--print-to-pdf={path}", "--no-pdf-header-footer", page.as_uri()]
     subprocess.run(command, capture_output=True, timeout=120, check=True)
 
@@ -162,6 +169,43 @@ def test_web_page_word_file_and_pdf_answer_as_the_text_does(engines: dict) -> No
         answers = _answers(engines[name], questions)
         differ = [q for q, a, b in zip(questions, answers, text, strict=True) if a != b]
         assert len(differ) <= MAX_DIFFERING, f"{name}: {len(differ)} of {len(questions)} differ: {differ[:3]}"
+
+
+@pytest.fixture(scope="module")
+def faq_headed(briefing_doc: Document, encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The briefing with its FAQ questions set as headings: a web page, a Word file, and that page printed to PDF."""
+    root = tmp_path_factory.mktemp("faq-headed")
+    folders = {name: root / name for name in ("html", "docx", "pdf")}
+    for folder in folders.values():
+        folder.mkdir()
+    (folders["html"] / "briefing.html").write_text(web_page(briefing_doc, faq_headings=True), "utf-8")
+    word_file(briefing_doc, folders["docx"] / "briefing.docx", faq_headings=True)
+    pdf_file(briefing_doc, folders["pdf"] / "briefing.pdf", root, faq_headings=True)
+    return {
+        name: Engine(Settings.from_env({}, corpus_dir=folder, index_dir=root / f"{name}-index"), encoder=encoder)
+        for name, folder in folders.items()
+    }
+
+
+def test_an_faq_question_set_as_a_heading_is_answered_by_its_own_answer_in_every_format(
+    briefing_doc: Document, faq_headed: dict
+) -> None:
+    """Web pages, Word and PDF files set an FAQ's questions as headings: each heading and the answer
+    under it stay one FAQ pair, and asking the question gives that answer first, in every format."""
+    pairs = [
+        (question.text, answer.text)
+        for question, answer in itertools.pairwise(briefing_doc.elements)
+        if question.kind == Kind.FAQ_QUESTION and answer.kind == Kind.FAQ_ANSWER
+    ]
+    assert len(pairs) >= 5
+    for name, engine in faq_headed.items():
+        faq_chunks = [chunk for chunk in engine.index.chunks if chunk.kind == "faq"]
+        assert len(faq_chunks) == len(pairs), name
+        for question, answer in pairs:
+            reply = to_json(engine.ask(question))
+            assert reply["answered"], (name, question)
+            first = " ".join(reply["answer"][0]["text"].split())
+            assert first == " ".join(answer.split()), (name, question, first[:80])
 
 
 def test_pdf_headings_are_read_from_font_sizes(engines: dict) -> None:
