@@ -1,8 +1,11 @@
 """The Engine: loads the index and the model once, then answers questions with cited extracts.
 
+Skipped when the docstrings' examples run (it loads the model and builds the index)::
+
+>>> from qa.answer.reply import to_json
 >>> engine = Engine(Settings.from_env())          # doctest: +SKIP
 >>> reply = engine.ask("Qui mène la réunion ?")  # doctest: +SKIP
->>> to_json(reply)["answer"][0]["text"]           # doctest: +SKIP (qa.answer.reply.to_json)
+>>> to_json(reply)["answer"][0]["text"]           # doctest: +SKIP
 'Cette réunion est co-organisée par ...'
 """
 

@@ -230,15 +230,24 @@ class Settings:
         return replace(cls(), **values)
 
     def to_env(self) -> dict[str, str]:
-        """The environment variables that give a child process these settings (those that have one).
+        """The environment variables that give a child process these settings (those that have one
+        and are set: an unset optional folder stays unset, not the folder "None").
 
         >>> Settings(workers=2).to_env()["BRIEFING_QA_WORKERS"]
         '2'
+        >>> "BRIEFING_QA_UI_TEMP" in Settings().to_env()
+        False
+        >>> Settings.from_env(Settings(feedback=False).to_env()).feedback
+        False
         """
         env = {}
         for var, name in ENV_VARS.items():
             value = getattr(self, name)
-            env[var] = ",".join(value) if isinstance(value, tuple) else str(value)
+            if value is None:
+                continue
+            env[var] = (
+                ",".join(value) if isinstance(value, tuple) else str(int(value) if isinstance(value, bool) else value)
+            )
         return env
 
     def fingerprint(self) -> dict[str, object]:
