@@ -194,7 +194,8 @@ def run_fit_encoder(args: argparse.Namespace, settings: Settings) -> int:
         "seed": SEED,
         "rows": len(order),
         "fitted_on": f"{_shown(args.piaf_questions)} ({len(piaf)} questions, {len(held_out)} articles held out), "
-        f"{_shown(args.tune)} ({len(tune)} answerable questions)",
+        f"{_shown(args.tune)} ({len(tune)} answerable questions)"
+        + (f", {_shown(args.readers / 'piaf-dev.jsonl')} ({len(readers)} answerable questions)" if readers else ""),
         "held_out_fold": args.holdout_fold,
         "evaluation": report,
         "seconds": round(time.perf_counter() - started),
