@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
+from qa.core.files import write_atomically
 from qa.settings import Settings
 from ui.feedback import read_votes
 
@@ -40,8 +40,6 @@ def disliked_questions(votes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def export(settings: Settings, out: Path) -> int:
     """Write the disliked questions to out (whole or not at all); how many."""
     questions = disliked_questions(read_votes(settings.feedback_file))
-    staging = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    staging.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions), "utf-8")
-    os.replace(staging, out)
+    write_atomically(out, "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions))
     log.info("feedback: %d disliked question(s) written to %s, evidence to fill in", len(questions), out)
     return len(questions)

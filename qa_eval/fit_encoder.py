@@ -14,6 +14,7 @@ on articles it never saw.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import random
@@ -109,10 +110,16 @@ def hard_negative(question: BenchQuestion, chunks: list[Chunk]) -> str | None:
             continue
         if metrics.is_relevant({"doc": chunk.doc, "start": chunk.start, "end": chunk.end}, question.spans):
             continue
-        shared = len(words & set(fold(chunk.index_text).split()))
+        shared = len(words & _folded_words(chunk.index_text))
         if shared > best_shared:
             best, best_shared = chunk.index_text, shared
     return best
+
+
+@functools.cache
+def _folded_words(text: str) -> frozenset[str]:
+    """A passage's words, folded once: every question of its article compares against them."""
+    return frozenset(fold(text).split())
 
 
 def run_fit_encoder(args: argparse.Namespace, settings: Settings) -> int:

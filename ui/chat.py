@@ -23,12 +23,12 @@ from ui.feedback import FeedbackLog, vote_record
 from ui.i18n import LANGUAGES, t
 from ui.render import briefing_html, escape_markdown, reply_markdown, source_label
 
-# The cited passage is brought into view inside the briefing's own pane only: scrollIntoView would
-# scroll the window too, and take the answer the reader is reading off the screen.
 log = logging.getLogger(__name__)
 SUGGESTED = 3  # the briefing's own questions suggested in the welcome
 VOTABLE_REPLIES = 20  # the latest answers of a conversation a reader can still vote on
 
+# The cited passage is brought into view inside the briefing's own pane only: scrollIntoView would
+# scroll the window too, and take the answer the reader is reading off the screen.
 SCROLL_TO_CITATION = """() => {
   const mark = document.querySelector('#briefing-view mark#cited');
   if (!mark) return;
@@ -201,10 +201,10 @@ class Handlers:
     def vote(self, liked: gr.LikeData, conversation: dict[str, Any]) -> None:
         """A reader's thumbs up or down on an answer, appended to the feedback log."""
         voted_on = (conversation or {}).get("replies", {}).get(str(liked.index))
-        record = vote_record(voted_on["question"], voted_on, liked.liked) if voted_on and self.feedback else None
-        if record is None:
+        if self.feedback is None or voted_on is None:
             return
-        if self.feedback.append(record):  # type: ignore[union-attr]
+        record = vote_record(voted_on["question"], voted_on, liked.liked)
+        if record is not None and self.feedback.append(record):
             log.info("ui: feedback %s on an answer", record["vote"])
 
     def source_choices(self, passages: list[dict[str, Any]], lang: str) -> list[tuple[str, str]]:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
+
+from qa.core.files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +87,7 @@ class FeedbackLog:
                 break
             kept.append(line)
             size += len(line)
-        staging = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        staging.write_bytes(b"".join(reversed(kept)))
-        os.replace(staging, self.path)
+        write_atomically(self.path, b"".join(reversed(kept)))
         log.info("feedback: log over %d bytes, kept the newest %d of %d votes", self.max_bytes, len(kept), len(lines))
 
 

@@ -96,9 +96,10 @@ def export(st_model: Any, target: Path) -> None:
                 opset_version=17,
                 dynamo=False,  # the TorchScript exporter needs no onnxscript and handles BERT-likes well
             )
-        (staging / TOKENIZER_FILE).write_text(backend_tokenizer.to_str(), "utf-8")
+        tokenizer_json = backend_tokenizer.to_str()
+        (staging / TOKENIZER_FILE).write_text(tokenizer_json, "utf-8")
         config = _export_config(st_model, transformer, pooling, input_names)
-        twin = sentencepiece_tokenizer.write_twin(backend_tokenizer.to_str(), staging, config["max_length"])
+        twin = sentencepiece_tokenizer.write_twin(tokenizer_json, staging, config["max_length"])
         if twin:
             config["sentencepiece"] = twin
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2), "utf-8")

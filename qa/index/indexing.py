@@ -33,6 +33,7 @@ import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
+from qa.core.files import write_atomically
 from qa.core.model import Chunk, Document
 from qa.encode.embedding import PASSAGE, Encoder
 from qa.encode.onnx_encoder import file_digest
@@ -339,7 +340,7 @@ def _build_locked(settings: Settings, encoder: Encoder) -> Path:
         (tmp_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
         _fsync_tree(tmp_dir)
         os.replace(tmp_dir, build_dir)
-        _write_atomically(index_dir / CURRENT, build_dir.name)
+        write_atomically(index_dir / CURRENT, build_dir.name)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
@@ -394,20 +395,6 @@ def _fsync_tree(directory: Path) -> None:
         if path.is_file():
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
-
-
-def _write_atomically(path: Path, content: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def _remove_old_builds(index_dir: Path, keep: str) -> None:

@@ -28,7 +28,6 @@ from qa.core import lexicon_files
 from qa.core.text import content_words, fold
 
 ALONE, FOLLOW_UP, EITHER = "alone", "follow_up", "either"
-READINGS = (ALONE, FOLLOW_UP, EITHER)
 # A reference with this many words of the question's own or fewer has nothing else to stand on.
 MAX_OWN_WORDS_WITH_REFERENCE = 2
 _TOKEN = re.compile(r"[\w'-]+")
