@@ -192,7 +192,10 @@ class Engine:
         def work(with_previous: bool) -> Work:
             previous_used = previous_text if with_previous else None
             depth = max(k, self.settings.candidates)
-            return Work(index, text, previous_used, truncated, k, depth, documents=documents_asked)
+            asked = documents_asked
+            if with_previous and len(index.documents) > 1:
+                asked = self._previous_documents(index, previous_text, documents_asked, pipeline) or asked
+            return Work(index, text, previous_used, truncated, k, depth, documents=asked)
 
         readings = [work(False), work(True)] if chosen == followup.EITHER else [work(chosen == followup.FOLLOW_UP)]
         if threading.current_thread().name.startswith(ENGINE_THREADS):
@@ -206,6 +209,18 @@ class Engine:
         if not previous_text:
             return reply
         return replace(reply, other_reading=WITH_PREVIOUS if not reply.interpreted_as else ALONE_READING)
+
+    def _previous_documents(
+        self, index: LoadedIndex, previous: str, documents: frozenset[str] | None, pipeline: Pipeline | None
+    ) -> frozenset[str] | None:
+        """The document the previous question was answered from: a follow-up stays in it."""
+        depth = max(1, self.settings.candidates)
+        work = Work(index, previous, None, False, 1, depth, documents=documents)
+        (pipeline or self.pipeline).run(work)
+        answer = work.answer
+        if answer is None or not answer.extracts or answer.confidence < self.settings.abstain_below:
+            return None
+        return frozenset({answer.extracts[0].doc})
 
     def _documents(self, documents: list[str] | None) -> frozenset[str] | None:
         if documents is None:

@@ -98,6 +98,12 @@ def run_conversations(args: argparse.Namespace, engine: Engine) -> int:
     print(conversations_markdown(report, args.questions))
     if args.json_out:
         args.json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    if args.replies:
+        with args.replies.open("w", encoding="utf-8") as handle:
+            for conversation, conversation_replies in zip(conversations, replies, strict=True):
+                for turn, reply in zip(conversation, conversation_replies, strict=True):
+                    line = {"id": turn.question.id, "follow_up": turn.follow_up, **reply}
+                    handle.write(json.dumps(line, ensure_ascii=False) + "\n")
     return 0
 
 

@@ -92,3 +92,21 @@ def test_a_model_without_learned_stages_of_its_own_uses_the_default_ones_and_say
         assert learned_stages_of("/models/my-encoder") == learned_dir(DEFAULT_MODEL)
     assert "briefing-qa fit --model /models/my-encoder" in caplog.text
     assert learned_dir("/models/my-encoder").parent == learned_dir(DEFAULT_MODEL).parent
+
+
+def test_a_follow_up_stays_in_the_document_the_question_before_was_answered_from(fixture_engine: Engine) -> None:
+    alone = fixture_engine.ask("Et le calendrier ?")
+    assert {p.chunk.doc for p in alone.passages} == {BUDGET, NOTE}  # both documents have a "Calendrier"
+    for previous, document in [
+        ("Quand a lieu le déménagement du laboratoire ?", NOTE),
+        ("Quel est le budget ?", BUDGET),
+    ]:
+        reply = fixture_engine.ask("Et le calendrier ?", previous=previous)
+        assert reply.interpreted_as and {p.chunk.doc for p in reply.passages} == {document}
+
+
+def test_a_follow_up_after_a_declined_question_is_asked_of_every_document(fixture_engine: Engine) -> None:
+    previous = "Quelle est la capitale de l'Australie ?"
+    assert not fixture_engine.ask(previous).answered
+    reply = fixture_engine.ask("Et le calendrier ?", previous=previous)
+    assert reply.interpreted_as and {p.chunk.doc for p in reply.passages} == {BUDGET, NOTE}
