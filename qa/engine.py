@@ -35,7 +35,7 @@ from qa.index.indexing import LoadedIndex
 from qa.query import followup
 from qa.query.analysis import AnalyzeQuestion, clean, load_lexicons
 from qa.retrieve.learned import LearnedRerank, Models
-from qa.retrieve.retrieval import DemoteMissingNames, Fuse, KeepCandidates, Rank
+from qa.retrieve.retrieval import DemoteMissingNames, Fuse, KeepCandidates, Rank, StayNearPreviousAnswer
 from qa.settings import CALIBRATION_NAME, DEFAULT_MODEL, Settings, learned_dir
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ def default_pipeline(settings: Settings, encoder: Encoder, models: Models, calib
     ]
     if models.reranker is not None:
         stages.append(LearnedRerank(models.reranker, settings.rerank_depth))
+    stages.append(StayNearPreviousAnswer(settings.previous_section_factor))
     stages.append(ScoreUnits(settings.unit_scoring))
     if models.unit_selector is not None:
         stages.append(SelectUnits(models.unit_selector))
@@ -190,12 +191,13 @@ class Engine:
         index, documents_asked = self.index, self._documents(documents)  # one snapshot: a reload may swap it
 
         def work(with_previous: bool) -> Work:
-            previous_used = previous_text if with_previous else None
             depth = max(k, self.settings.candidates)
-            asked = documents_asked
-            if with_previous and len(index.documents) > 1:
-                asked = self._previous_documents(index, previous_text, documents_asked, pipeline) or asked
-            return Work(index, text, previous_used, truncated, k, depth, documents=asked)
+            if not with_previous:
+                return Work(index, text, None, truncated, k, depth, documents=documents_asked)
+            section = self._previous_section(index, previous_text, documents_asked, pipeline)
+            # Among several documents, a follow-up is asked of the one the question before was answered from.
+            asked = frozenset({section[0]}) if section and len(index.documents) > 1 else documents_asked
+            return Work(index, text, previous_text, truncated, k, depth, documents=asked, previous_section=section)
 
         readings = [work(False), work(True)] if chosen == followup.EITHER else [work(chosen == followup.FOLLOW_UP)]
         if threading.current_thread().name.startswith(ENGINE_THREADS):
@@ -210,17 +212,21 @@ class Engine:
             return reply
         return replace(reply, other_reading=WITH_PREVIOUS if not reply.interpreted_as else ALONE_READING)
 
-    def _previous_documents(
+    def _previous_section(
         self, index: LoadedIndex, previous: str, documents: frozenset[str] | None, pipeline: Pipeline | None
-    ) -> frozenset[str] | None:
-        """The document the previous question was answered from: a follow-up stays in it."""
-        depth = max(1, self.settings.candidates)
-        work = Work(index, previous, None, False, 1, depth, documents=documents)
+    ) -> tuple[str, int] | None:
+        """The (document, section index) the previous question, asked alone, is answered from; None if declined."""
+        work = Work(index, previous, None, False, 1, max(1, self.settings.candidates), documents=documents)
         (pipeline or self.pipeline).run(work)
         answer = work.answer
         if answer is None or not answer.extracts or answer.confidence < self.settings.abstain_below:
             return None
-        return frozenset({answer.extracts[0].doc})
+        first = answer.extracts[0]
+        quoted = (
+            p.chunk for p in work.passages if p.chunk.doc == first.doc and p.chunk.start <= first.start < p.chunk.end
+        )
+        chunk = next(quoted, None)
+        return (first.doc, chunk.section_index) if chunk is not None else None
 
     def _documents(self, documents: list[str] | None) -> frozenset[str] | None:
         if documents is None:

@@ -153,6 +153,9 @@ class Settings:
     # Passages naming none of the question's rare names, demoted; the learned re-ranker's depth.
     name_matching: NameMatching = field(default_factory=NameMatching)
     rerank_depth: int = 30
+    # A follow-up's candidates outside the section the question before was answered from are scaled
+    # by this (qa.retrieve.retrieval.StayNearPreviousAnswer); 1: not at all.
+    previous_section_factor: float = 0.7
 
     # Answering: below this confidence the reply says the briefing does not answer. The confidence
     # is a probability fitted on labelled questions (qa/answer/confidence.py), so 0.5 means "as likely

@@ -63,6 +63,8 @@ class Work:
     depth: int  # candidates kept after fusion
     all_threads: bool = False  # alone: the encoder may use every core
     documents: frozenset[str] | None = None  # asked of these documents only (None: all of them)
+    # A follow-up: the (document, section index) the question before was answered from, if it was.
+    previous_section: tuple[str, int] | None = None
     # AnalyzeQuestion: the question asked now, then (a follow-up) the question read with the one before.
     variants: list[Query] = field(default_factory=list)
     vectors: np.ndarray | None = None  # EncodeQuestion: one row per variant

@@ -237,6 +237,30 @@ class DemoteMissingNames:
 
 
 @dataclass(frozen=True)
+class StayNearPreviousAnswer:
+    """A follow-up is answered next to the answer before it ("Et sur le plan économique ?" after
+    "Qu'a-t-on décidé pour l'OTAN ?" reads on down the same list): the candidates outside the
+    previous answer's section have their score scaled by ``factor``, and are re-sorted."""
+
+    factor: float
+    name: str = "previous_section"
+    timing: str = "fuse"
+
+    def run(self, work: Work) -> None:
+        if work.previous_section is None or self.factor == 1.0:
+            return
+        doc, section = work.previous_section
+        scaled = [
+            (p.score if (p.chunk.doc, p.chunk.section_index) == (doc, section) else p.score * self.factor, i)
+            for i, p in enumerate(work.passages)
+        ]
+        order = sorted(range(len(scaled)), key=lambda i: (-scaled[i][0], i))
+        work.passages = [
+            replace(work.passages[i], rank=position, score=scaled[i][0]) for position, i in enumerate(order, start=1)
+        ]
+
+
+@dataclass(frozen=True)
 class KeepCandidates:
     """Keeps the best ``work.depth`` fused chunks (of the documents asked, if given) as the
     candidate passages, numbered from 1."""

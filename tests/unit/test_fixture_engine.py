@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 
 from qa.answer.reply import to_json
 from qa.engine import Engine, QuestionError
-from tests.unit.conftest import BUDGET, NOTE
+from qa.settings import Settings
+from tests.unit.conftest import BUDGET, NOTE, HashingEncoder
 
 
 def _check_verbatim(reply: dict, texts: dict[str, str]) -> None:
@@ -110,3 +112,16 @@ def test_a_follow_up_after_a_declined_question_is_asked_of_every_document(fixtur
     assert not fixture_engine.ask(previous).answered
     reply = fixture_engine.ask("Et le calendrier ?", previous=previous)
     assert reply.interpreted_as and {p.chunk.doc for p in reply.passages} == {BUDGET, NOTE}
+
+
+@pytest.mark.parametrize(("factor", "section"), [(1.0, "Calendrier"), (0.0, "Organisation")])
+def test_a_follow_up_leans_towards_the_section_of_the_answer_before(
+    fixture_settings: Settings, factor: float, section: str
+) -> None:
+    engine = Engine(replace(fixture_settings, previous_section_factor=factor), encoder=HashingEncoder())
+    previous = "Qui coordonne les opérations du déménagement ?"
+    assert engine.ask(previous).answer[0].section == "Organisation"
+    reply = engine.ask("Et le calendrier ?", previous=previous)
+    assert reply.interpreted_as and reply.passages[0].chunk.section == section
+    # Asked alone, the question is not drawn to any section.
+    assert engine.ask("Et le calendrier ?").passages[0].chunk.section == "Calendrier"
