@@ -276,7 +276,13 @@ class AnalyzeQuestion:
         lexical = work.index.lexical
         work.variants = [analyze_clean(work.text, work.truncated, lexical, self.applied)]
         if work.previous:
-            work.variants.append(analyze_clean(f"{work.previous} {work.text}", False, lexical, self.applied))
+            joined = analyze_clean(f"{work.previous} {work.text}", False, lexical, self.applied)
+            asked = work.variants[0]
+            if not content_words(work.text):
+                # "Pourquoi ?", "Par qui ?": nothing of its own to match, the question before's words
+                # pick the passage and the extract; the kind of answer is the one asked now.
+                work.variants[0] = replace(joined, text=asked.text, kind=asked.kind, answer_type=asked.answer_type)
+            work.variants.append(joined)
 
 
 def _term(alternatives: list[list[str]]) -> tuple[tuple[str, ...], ...]:

@@ -125,3 +125,12 @@ def test_a_follow_up_leans_towards_the_section_of_the_answer_before(
     assert reply.interpreted_as and reply.passages[0].chunk.section == section
     # Asked alone, the question is not drawn to any section.
     assert engine.ask("Et le calendrier ?").passages[0].chunk.section == "Calendrier"
+
+
+def test_a_follow_up_without_a_word_of_its_own_is_answered_from_the_words_before(
+    fixture_engine: Engine, fixture_texts: dict[str, str]
+) -> None:
+    reply = to_json(fixture_engine.ask("Par qui ?", previous="Quand est voté le budget ?"))
+    _check_verbatim(reply, fixture_texts)
+    assert reply["answered"] and reply["answer"][0]["text"].startswith("Le conseil d'administration vote le budget")
+    assert reply["interpreted_as"] == "Quand est voté le budget ? Par qui ?"

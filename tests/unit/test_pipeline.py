@@ -54,3 +54,13 @@ def test_a_single_ranker_pipeline_ranks_with_that_ranker_only(fixture_engine: En
     lexical = fixture_engine.pipeline.replace("ranking", Rank((("words", 1.0),)))
     reply = fixture_engine.ask("Qui coordonne les opérations ?", pipeline=lexical)
     assert reply.passages and all(set(p.ranks) == {"words"} for p in reply.passages)
+
+
+def test_a_follow_up_without_a_word_of_its_own_takes_the_words_before_and_keeps_its_kind(
+    fixture_engine: Engine,
+) -> None:
+    work = Work(fixture_engine.index, "Par qui ?", "Quand est voté le budget ?", False, k=3, depth=10)
+    Pipeline(fixture_engine.pipeline.stages[:1]).run(work)
+    asked, joined = work.variants
+    assert asked.text == "Par qui ?" and asked.words == joined.words and "budget" in asked.words
+    assert (asked.kind, joined.kind) == ("who", "when")
