@@ -298,6 +298,7 @@ def _int8_encoder(model: str, cache_dir: Path, threads: int) -> Encoder:
         from qa.encode.onnx_encoder import OnnxEncoder, quantize
 
         folder = cache_dir / f"{export_key(model, cache_dir)}-int8"
+        drop_outdated_exports(cache_dir)  # what an upgrade left behind
         if folder.is_dir():
             try:
                 return OnnxEncoder(folder, model, threads, backend="onnx-int8")
@@ -323,6 +324,29 @@ def _drop_intermediates(cache_dir: Path, float_export: Path) -> None:
     for folder in [float_export, *cache_dir.glob("multilingual-e5-small-*")]:
         shutil.rmtree(folder, ignore_errors=True)
     log.info("encoder: float export and converted weights removed (the int8 export is what serves)")
+
+
+def drop_outdated_exports(cache_dir: Path) -> list[Path]:
+    """Removes the exports written in an earlier export format: no version of this code loads them
+    (their names hold the format), and each holds up to 120 MB. An export of the current format is
+    kept whatever its model (another one may be chosen again); a folder that is not an export is
+    left alone. Returns the folders removed."""
+    import shutil
+
+    from qa.encode.onnx_encoder import EXPORT_FORMAT
+
+    removed = []
+    for config in sorted(cache_dir.glob("*/encoder.json")):
+        try:
+            written_as = json.loads(config.read_text("utf-8")).get("format")
+        except (OSError, ValueError, AttributeError):
+            continue  # unreadable: not known to be an export
+        if written_as != EXPORT_FORMAT:
+            shutil.rmtree(config.parent, ignore_errors=True)
+            removed.append(config.parent)
+    if removed:
+        log.info("encoder: %d export(s) of an earlier format removed from %s", len(removed), cache_dir)
+    return removed
 
 
 def encoder_for(settings: Settings) -> Encoder:
