@@ -82,6 +82,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     p.add_argument("--tune", type=Path, default=tune, help="the bundled set's tuning part")
     p.add_argument("--work-dir", type=Path, help="indexes of the training corpora (default: INDEX_DIR/fit)")
     p.add_argument("--json", dest="json_out", type=Path, help="write the cross-validated report as JSON")
+    p.add_argument("--replies", type=Path, help="write every question's held-out reply as JSONL")
     p.add_argument("--dry-run", action="store_true", help="report the cross-validation, write no model")
     p.add_argument(
         "--readers",

@@ -110,6 +110,7 @@ class Row:
     answer: Any = None
     fold: int = -1
     weight: int = 1  # copies of the row in every training set (readers' questions count more)
+    held_out_confidence: float = 0.0  # from the confidence model fitted on the other folds
 
     @property
     def answerable(self) -> bool:
@@ -318,7 +319,25 @@ def cross_validate(rows: list[Row], settings: Settings) -> dict[str, Any]:
         test = [r for r in rows if r.fold == fold]
         _apply_units(test, _train_units(_weighted(train)), settings.max_extracts)
     probabilities = _confidence_held_out(rows)
+    for row, probability in zip(rows, probabilities, strict=True):
+        row.held_out_confidence = float(probability)
     return _report(rows, probabilities, settings.abstain_below)
+
+
+def write_replies(rows: list[Row], threshold: float, path: Path) -> None:
+    """Each row's held-out reply as a JSON line (source, id, question, confidence, reply): what the
+    cross-validated figures were computed from, for reading the misses."""
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            reply = reply_of(row, row.held_out_confidence, threshold)
+            line = {
+                "source": row.source,
+                "id": row.question.id,
+                "question": row.question.question,
+                "confidence": round(row.held_out_confidence, 4),
+                **reply,
+            }
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 def _confidence_held_out(rows: list[Row]) -> np.ndarray:
@@ -424,6 +443,8 @@ def run_fit(args: argparse.Namespace, settings: Settings) -> int:
     print(markdown(report))
     if args.json_out:
         args.json_out.write_text(json.dumps({"fitted_on": description, "cross_validated": report}, indent=2) + "\n")
+    if args.replies:
+        write_replies(rows, settings.abstain_below, args.replies)
     if without:
         log.info("fit: without %s, an ablation: no model written", ", ".join(without))
     elif not args.dry_run:
