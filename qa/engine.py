@@ -60,6 +60,7 @@ def default_pipeline(settings: Settings, encoder: Encoder, models: Models, calib
     ]
     if models.reranker is not None:
         stages.append(LearnedRerank(models.reranker, settings.rerank_depth))
+    # Non-learned re-orderings of the re-ranked passages (briefing-qa fit applies them after its re-ranker too).
     stages.append(StayNearPreviousAnswer(settings.previous_section_factor))
     stages.append(ScoreUnits(settings.unit_scoring))
     if models.unit_selector is not None:
@@ -67,6 +68,10 @@ def default_pipeline(settings: Settings, encoder: Encoder, models: Models, calib
     extraction = ExtractAnswer(calibration, settings.max_extracts, settings.unit_scoring.second_extract_ratio)
     stages += [extraction, AnswerFirst()]
     return Pipeline(tuple(stages))
+
+
+# The stages that re-order the re-ranked passages without learning (their names).
+AFTER_RERANKING = ("previous_section",)
 
 
 class QuestionError(ValueError):

@@ -40,7 +40,7 @@ from qa.answer.reply import extract_to_json, passage_to_json
 from qa.core.model import Passage
 from qa.core.pipeline import Pipeline, Work
 from qa.encode.embedding import Encoder, encoder_for
-from qa.engine import Engine
+from qa.engine import AFTER_RERANKING, Engine
 from qa.query.analysis import clean
 from qa.retrieve.learned import (
     PASSAGE_FEATURES,
@@ -200,11 +200,23 @@ def gather_rows(
 
 
 def _fixed_stages(pipeline: Pipeline, without: tuple[str, ...] = ()) -> Pipeline:
-    """The engine's stages up to the units, without the learned ones (refitted here) and those ``without`` names."""
-    for learned in ("reranker", "unit_selector", *without):
+    """The engine's stages up to the re-ranker, without the learned ones (refitted here), those that
+    re-order its output (applied after it, see _after_reranking) and those ``without`` names."""
+    for learned in ("reranker", "unit_selector", *AFTER_RERANKING, *without):
         if learned in pipeline.names():
             pipeline = pipeline.without(learned)
     return pipeline.until("unit_scoring")
+
+
+def _after_reranking(row: Row) -> None:
+    """The engine's non-learned re-orderings of the re-ranked passages, as the engine runs them."""
+    pipeline, work = row.engine.pipeline, row.work
+    assert work is not None
+    work.passages = row.reranked
+    for name in AFTER_RERANKING:
+        if name in pipeline.names():
+            pipeline.stage(name).run(work)
+    row.reranked = work.passages
 
 
 def _retrieve(row: Row, without: tuple[str, ...] = ()) -> None:
@@ -272,6 +284,7 @@ def _apply_reranker(rows: list[Row], model: LearnedModel | None) -> None:
     for row in rows:
         raw = model.predict(row.passage_matrix) if model is not None else None
         row.reranked = rerank(row.fused, raw) if raw is not None else row.fused
+        _after_reranking(row)
         _unit_rows(row)
 
 

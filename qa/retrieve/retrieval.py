@@ -249,15 +249,16 @@ class StayNearPreviousAnswer:
     def run(self, work: Work) -> None:
         if work.previous_section is None or self.factor == 1.0:
             return
-        doc, section = work.previous_section
-        scaled = [
-            (p.score if (p.chunk.doc, p.chunk.section_index) == (doc, section) else p.score * self.factor, i)
-            for i, p in enumerate(work.passages)
-        ]
-        order = sorted(range(len(scaled)), key=lambda i: (-scaled[i][0], i))
-        work.passages = [
-            replace(work.passages[i], rank=position, score=scaled[i][0]) for position, i in enumerate(order, start=1)
-        ]
+        near = work.previous_section
+        factors = [1.0 if (p.chunk.doc, p.chunk.section_index) == near else self.factor for p in work.passages]
+        work.passages = _rescaled(work.passages, factors)
+
+
+def _rescaled(passages: list[Passage], factors: list[float]) -> list[Passage]:
+    """The passages with their scores multiplied by the factors, best first, renumbered."""
+    scores = [p.score * f for p, f in zip(passages, factors, strict=True)]
+    order = sorted(range(len(passages)), key=lambda i: (-scores[i], i))
+    return [replace(passages[i], rank=position, score=scores[i]) for position, i in enumerate(order, start=1)]
 
 
 @dataclass(frozen=True)
