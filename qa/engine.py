@@ -26,7 +26,7 @@ from typing import Any
 from threadpoolctl import threadpool_limits
 
 from qa.answer.confidence import Calibration
-from qa.answer.extraction import AnswerFirst, ExtractAnswer, ScoreUnits, SelectUnits
+from qa.answer.extraction import AnswerFirst, ExtractAnswer, ScoreUnits, SelectUnits, kind_not_given
 from qa.core.model import Reply
 from qa.core.pipeline import Pipeline, Work
 from qa.encode.embedding import EncodeQuestion, Encoder, encoder_for
@@ -265,6 +265,9 @@ class Engine:
         extracts = answer.extracts if answer is not None else ()
         confidence = answer.confidence if answer is not None else 0.0
         answered = bool(extracts) and confidence >= self.settings.abstain_below
+        # Sure of its words but holding no number for "Combien ..." (or no date for "Quand ..."): not an answer.
+        not_given = kind_not_given(work.query, extracts, self.settings.required_answer_kinds) if answered else ""
+        answered = answered and not not_given
         # The passages are ranked the same whether or not the confidence clears the threshold: a
         # reader told the briefing may not answer still sees the closest passage first.
         passages = [_cited(p, index, p.chunk.doc, p.chunk.start) for p in work.passages[: work.k]]
@@ -279,6 +282,7 @@ class Engine:
             timings_ms={stage: round(seconds * 1000, 3) for stage, seconds in work.timings.items()},
             notice=notice,
             interpreted_as=work.variants[-1].text if len(work.variants) > 1 else "",
+            not_given=not_given,
         )
 
 

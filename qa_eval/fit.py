@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from qa.answer import confidence
 from qa.answer.confidence import Calibration
-from qa.answer.extraction import answer_first, answer_from, extracts_for, score_units, select_units
+from qa.answer.extraction import answer_first, answer_from, extracts_for, kind_not_given, score_units, select_units
 from qa.answer.reply import extract_to_json, passage_to_json
 from qa.core.model import Passage
 from qa.core.pipeline import Pipeline, Work
@@ -370,7 +370,9 @@ def _confidence_held_out(rows: list[Row]) -> np.ndarray:
 def reply_of(row: Row, probability: float, threshold: float) -> dict[str, Any]:
     """The reply the engine would give with these models and this confidence (answer-first order included)."""
     answer = row.answer
-    answered = bool(answer.extracts) and probability >= threshold
+    assert row.work is not None
+    not_given = kind_not_given(row.work.query, answer.extracts, row.engine.settings.required_answer_kinds)
+    answered = bool(answer.extracts) and probability >= threshold and not not_given
     passages, extracts = list(row.reranked), answer.extracts
     if extracts:
         passages, extracts = answer_first(passages, extracts)

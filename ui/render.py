@@ -10,7 +10,7 @@ import html
 import re
 from typing import Any
 
-from ui.i18n import t
+from ui.i18n import TEXTS, t
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&])")
 
@@ -49,7 +49,9 @@ def reply_markdown(reply: dict[str, Any], lang: str) -> str:
             rank = extract["passage"]
             lines.append(f"> « {escape_markdown(extract['text'])} » **[\\[{rank}\\]](#passage-{rank})**\n")
     else:
-        lines.append(f"**{t(lang, 'not_found')}**\n")
+        # Asked a number or a date that no extract holds: say which, not just "no answer".
+        not_given = f"not_given_{reply.get('not_given')}"
+        lines.append(f"**{t(lang, not_given if not_given in TEXTS['fr'] else 'not_found')}**\n")
         if reply["passages"]:
             lines.append(t(lang, "maybe"))
             for passage in reply["passages"][:3]:

@@ -22,6 +22,7 @@ from qa.core.pipeline import Work
 from qa.core.text import content_words, surface_words, token_sets
 from qa.index.indexing import LoadedIndex
 from qa.ingest.chunking import unit_text
+from qa.query import answer_types
 from qa.query.analysis import Query
 from qa.query.coverage import coverage, gram_coverage
 from qa.retrieve.learned import LearnedModel, logistic, unit_features
@@ -200,6 +201,21 @@ def answer_from(
             continue
         extracts.extend(extracts_for(index, other))
     return Answer(tuple(extracts[:max_extracts]), confidence, feats)
+
+
+def kind_not_given(query: Query, extracts: tuple[Extract, ...] | list[Extract], required: tuple[str, ...]) -> str:
+    """The kind of answer the question asks for ("Combien ...": a number) when it is one of
+    ``required`` and none of the extracts holds one the question does not already say; "" otherwise.
+
+    Asked "Quel est le montant de l'aide américaine ?", an extract that names the aid without an
+    amount does not answer, however close its words.
+    """
+    if not required or not extracts:
+        return ""
+    wanted = answer_types.expected_type(query.text, nouns=True)
+    if wanted is None or wanted.kind not in required:
+        return ""
+    return "" if any(wanted.held_by(e.text, thorough=True) for e in extracts) else wanted.kind
 
 
 def _overlaps(extract: Extract, other: ScoredUnit) -> bool:

@@ -91,6 +91,8 @@ class ReplyJSON(TypedDict):
     """A follow-up read with the question before it: the text searched."""
     other_reading: NotRequired[Literal["alone", "with_previous"]]
     """The other way to read a question asked after another (send it as ``reading`` to get it)."""
+    not_given: NotRequired[str]
+    """Declined because the question asks for this kind of answer ("number", "time") and no extract holds one."""
 
 
 def extract_to_json(extract: Extract) -> ExtractJSON:
@@ -145,4 +147,6 @@ def to_json(reply: Reply) -> ReplyJSON:
         data["interpreted_as"] = reply.interpreted_as
     if reply.other_reading:
         data["other_reading"] = reply.other_reading  # type: ignore[typeddict-item]
+    if reply.not_given:
+        data["not_given"] = reply.not_given
     return data

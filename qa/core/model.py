@@ -150,3 +150,5 @@ class Reply:
     interpreted_as: str = ""
     # The reading not taken of a question after another: "alone" or "with_previous" ("": none).
     other_reading: str = ""
+    # Declined because the question asks for this kind of answer ("number", "time") and no extract holds one.
+    not_given: str = ""

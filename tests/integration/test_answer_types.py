@@ -49,6 +49,39 @@ def test_a_unit_counts_only_if_it_adds_what_the_question_lacks() -> None:
     assert not holds_new(REASON, "Le choix du Royaume-Uni ne doit rien au hasard.", why)
 
 
+def test_the_thorough_check_reads_numbers_in_words_and_bare_years() -> None:
+    def thorough(kind: str, unit: str, question: str) -> bool:
+        return holds_new(kind, unit, question, thorough=True)
+
+    fled = "Seuls huit d'entre les prisonniers parviendront à s'enfuir."
+    assert thorough(NUMBER, fled, "Combien s'enfuient ?") and not holds_new(NUMBER, fled, "Combien s'enfuient ?")
+    assert thorough(NUMBER, "Elle remporte deux trophées.", "Combien de prix remporte-t-elle ?")
+    assert thorough(NUMBER, "Ten wrestlers took part.", "How many wrestlers took part?")
+    assert not thorough(NUMBER, "Une délégation est venue.", "Combien de délégués ?")  # "une" is an article
+    assert thorough(DURATION, "L'argument a servi pendant trente années.", "Pendant combien de temps ?")
+    assert thorough(TIME, "Christopher Marlowe meurt en 1593.", "Quand meurt Marlowe ?")
+    assert thorough(TIME, "La ville est fondée au XIIe siècle.", "Quand la ville est-elle fondée ?")
+    assert thorough(TIME, "Les travaux reprennent en septembre.", "Quand reprennent les travaux ?")
+    assert not thorough(TIME, "Les travaux reprennent bientôt.", "Quand reprennent les travaux ?")
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Quel est le montant de l’aide américaine ?", NUMBER),
+        ("Quelle est la population de l'Ukraine ?", NUMBER),
+        ("Quelle est la date exacte de la réunion ?", TIME),
+        ("Quelles sont les dates du sommet ?", TIME),
+        ("What is the population of Ukraine?", NUMBER),
+        ("Quel est le rôle de l’OTAN ?", None),
+        ("Quels pays participent ?", None),
+    ],
+)
+def test_a_noun_after_quel_names_the_kind_of_answer(question: str, kind: str | None) -> None:
+    assert expected(question, nouns=True) == kind
+    assert expected(question) is None  # the learned stages' features read the question words only
+
+
 def test_a_definition_names_the_subject_and_says_what_it_is() -> None:
     what = "Qu’est-ce que Chevening House ?"
     assert holds_new(DEFINITION, "Situé à Chevening House, une résidence célèbre.", what)

@@ -101,7 +101,7 @@ def test_a_follow_up_stays_in_the_document_the_question_before_was_answered_from
     assert {p.chunk.doc for p in alone.passages} == {BUDGET, NOTE}  # both documents have a "Calendrier"
     for previous, document in [
         ("Quand a lieu le déménagement du laboratoire ?", NOTE),
-        ("Quel est le budget ?", BUDGET),
+        ("Quel est le budget du service informatique ?", BUDGET),
     ]:
         reply = fixture_engine.ask("Et le calendrier ?", previous=previous)
         assert reply.interpreted_as and {p.chunk.doc for p in reply.passages} == {document}
@@ -130,7 +130,20 @@ def test_a_follow_up_leans_towards_the_section_of_the_answer_before(
 def test_a_follow_up_without_a_word_of_its_own_is_answered_from_the_words_before(
     fixture_engine: Engine, fixture_texts: dict[str, str]
 ) -> None:
-    reply = to_json(fixture_engine.ask("Par qui ?", previous="Quand est voté le budget ?"))
+    previous = "Quand le conseil d'administration vote-t-il le budget ?"
+    reply = to_json(fixture_engine.ask("Par qui ?", previous=previous))
     _check_verbatim(reply, fixture_texts)
     assert reply["answered"] and reply["answer"][0]["text"].startswith("Le conseil d'administration vote le budget")
-    assert reply["interpreted_as"] == "Quand est voté le budget ? Par qui ?"
+    assert reply["interpreted_as"] == f"{previous} Par qui ?"
+
+
+def test_a_number_asked_and_held_by_no_extract_is_not_given(fixture_settings: Settings) -> None:
+    # Every confidence clears the threshold here: only the missing number declines.
+    sure = Engine(replace(fixture_settings, abstain_below=0.0), encoder=HashingEncoder())
+    reply = sure.ask("Combien coûte le camion réfrigéré ?")
+    assert not reply.answered and reply.not_given == "number" and reply.passages
+    assert to_json(reply)["not_given"] == "number"
+    held = sure.ask("Quel est le montant du budget informatique ?")  # "Quel est le montant": a number too
+    assert held.answered and not held.not_given and "1,2 million" in held.answer[0].text
+    lenient = Engine(replace(fixture_settings, abstain_below=0.0, required_answer_kinds=()), encoder=HashingEncoder())
+    assert lenient.ask("Combien coûte le camion réfrigéré ?").answered

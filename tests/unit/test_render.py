@@ -28,3 +28,12 @@ def test_unanswered_reply_lists_maybe_useful_passages() -> None:
     markdown = reply_markdown(reply, "fr")
     assert "Le briefing ne répond pas" in markdown and "Peut-être utile" in markdown and "<i>" not in markdown
     assert "does not answer" in reply_markdown(reply, "en")
+
+
+def test_a_kind_of_answer_not_given_is_named_in_the_page_language() -> None:
+    reply = {"answered": False, "answer": [], "confidence": 0.9, "passages": [], "not_given": "number"}
+    assert "Le briefing ne précise pas ce nombre." in reply_markdown(reply, "fr")
+    assert "The briefing does not give this number." in reply_markdown(reply, "en")
+    dated = reply_markdown({**reply, "not_given": "time"}, "fr")
+    assert "ne précise pas cette date" in dated and "ne répond pas" not in dated
+    assert "ne répond pas" in reply_markdown({**reply, "not_given": "colour"}, "fr")
