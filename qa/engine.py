@@ -71,7 +71,7 @@ def default_pipeline(settings: Settings, encoder: Encoder, models: Models, calib
 
 
 # The stages that re-order the re-ranked passages without learning (their names).
-AFTER_RERANKING = ("previous_section",)
+AFTER_RERANKING = (StayNearPreviousAnswer.name,)
 
 
 class QuestionError(ValueError):
