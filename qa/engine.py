@@ -18,6 +18,7 @@ import math
 import os
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -46,6 +47,10 @@ AUTO_READING, ALONE_READING, WITH_PREVIOUS = "auto", "alone", "with_previous"
 READINGS_ASKED = (AUTO_READING, ALONE_READING, WITH_PREVIOUS)
 ENGINE_THREADS = "briefing-qa-engine"  # the name prefix of the threads that compute answers
 RETRY_FAILED_BUILD_S = 300
+# Questions asked alone whose answer's section is kept for the follow-ups after them (a few hundred bytes each).
+ANSWERED_SECTIONS_KEPT = 1024
+# (index build, question, documents asked)
+SectionKey = tuple[str, str, frozenset[str] | None]
 
 
 def default_pipeline(settings: Settings, encoder: Encoder, models: Models, calibration: Calibration) -> Pipeline:
@@ -96,6 +101,10 @@ class Engine:
         # The async API's own threads, one per worker: waiting questions queue as coroutines rather
         # than as dozens of blocked threads contending for the GIL (anyio's pool has 40).
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix=ENGINE_THREADS)
+        # Where recent questions asked alone were answered from: a follow-up's question before is
+        # mostly one of them (the page asks it just before), and need not be answered again.
+        self._answered_sections: OrderedDict[SectionKey, tuple[str, int] | None] = OrderedDict()
+        self._answered_sections_lock = threading.Lock()
         learned = learned_stages_of(settings.model)
         self.calibration = Calibration.load(learned / CALIBRATION_NAME)
         self.models = Models.load(learned)
@@ -211,6 +220,8 @@ class Engine:
             # Computed on the engine's own threads whoever asks: a web server's worker threads come and
             # go, and answers computed on them made the server's memory creep (soak test, Gradio calls).
             replies = [self._pool.submit(self._compute, question, w, pipeline).result() for w in readings]
+        if chosen == followup.ALONE and pipeline is None:
+            self._remember_section((str(index.path), text, documents_asked), _section_of(replies[0]))
         # Unclear: the reading the engine is surer of (alone on a tie); the reply names the other one.
         reply = max(replies, key=lambda r: r.confidence)
         if not previous_text:
@@ -221,17 +232,24 @@ class Engine:
         self, index: LoadedIndex, previous: str, documents: frozenset[str] | None, pipeline: Pipeline | None
     ) -> tuple[str, int] | None:
         """The (document, section index) the previous question, asked alone, is answered from; None if declined."""
+        key = (str(index.path), previous, documents)
+        if pipeline is None:
+            with self._answered_sections_lock:
+                if key in self._answered_sections:
+                    return self._answered_sections[key]
         work = Work(index, previous, None, False, 1, max(1, self.settings.candidates), documents=documents)
         (pipeline or self.pipeline).run(work)
-        answer = work.answer
-        if answer is None or not answer.extracts or answer.confidence < self.settings.abstain_below:
-            return None
-        first = answer.extracts[0]
-        quoted = (
-            p.chunk for p in work.passages if p.chunk.doc == first.doc and p.chunk.start <= first.start < p.chunk.end
-        )
-        chunk = next(quoted, None)
-        return (first.doc, chunk.section_index) if chunk is not None else None
+        section = _section_of(self._reply(previous, work))
+        if pipeline is None:
+            self._remember_section(key, section)
+        return section
+
+    def _remember_section(self, key: SectionKey, section: tuple[str, int] | None) -> None:
+        with self._answered_sections_lock:
+            self._answered_sections[key] = section
+            self._answered_sections.move_to_end(key)
+            if len(self._answered_sections) > ANSWERED_SECTIONS_KEPT:
+                self._answered_sections.popitem(last=False)
 
     def _documents(self, documents: list[str] | None) -> frozenset[str] | None:
         if documents is None:
@@ -311,6 +329,18 @@ def _reading(text: str, previous: str, asked: str) -> str:
     if asked == AUTO_READING:
         return followup.reading(text, previous)
     return followup.FOLLOW_UP if asked == WITH_PREVIOUS else followup.ALONE
+
+
+def _section_of(reply: Reply) -> tuple[str, int] | None:
+    """The (document, section index) of the passage the reply's first extract is quoted from; None if declined."""
+    if not reply.answered:
+        return None
+    first = reply.answer[0]
+    quoted = (
+        p.chunk for p in reply.passages if p.chunk.doc == first.doc and p.chunk.start <= first.start < p.chunk.end
+    )
+    chunk = next(quoted, None)
+    return (first.doc, chunk.section_index) if chunk is not None else None
 
 
 def _cited(item: Any, index: LoadedIndex, doc: str, start: int) -> Any:

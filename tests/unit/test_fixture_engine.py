@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from qa.answer.reply import to_json
+from qa.core.pipeline import Work
 from qa.engine import Engine, QuestionError
 from qa.settings import Settings
 from tests.unit.conftest import BUDGET, NOTE, HashingEncoder
@@ -147,3 +148,30 @@ def test_a_number_asked_and_held_by_no_extract_is_not_given(fixture_settings: Se
     assert held.answered and not held.not_given and "1,2 million" in held.answer[0].text
     lenient = Engine(replace(fixture_settings, abstain_below=0.0, required_answer_kinds=()), encoder=HashingEncoder())
     assert lenient.ask("Combien coûte le camion réfrigéré ?").answered
+
+
+def test_a_follow_up_reuses_where_the_question_before_was_answered(fixture_settings: Settings) -> None:
+    engine = Engine(fixture_settings, encoder=HashingEncoder())
+    runs = []
+    full = engine.pipeline
+
+    class Counting:
+        def run(self, work: Work) -> Work:
+            runs.append(work.text)
+            return full.run(work)
+
+    engine.pipeline = Counting()  # type: ignore[assignment]
+    previous, question = "Qui coordonne les opérations du déménagement ?", "Et le calendrier ?"
+    not_remembered = engine.ask(question, previous=previous)
+    assert runs == [previous, question]  # the question before answered again, then the follow-up
+    engine._answered_sections.clear()
+    runs.clear()
+    engine.ask(previous)
+    remembered = engine.ask(question, previous=previous)
+    assert runs == [previous, question]  # asked once by the reader, not again for the follow-up
+    assert (remembered.answer, remembered.passages, remembered.confidence, remembered.interpreted_as) == (
+        not_remembered.answer,
+        not_remembered.passages,
+        not_remembered.confidence,
+        not_remembered.interpreted_as,
+    )
