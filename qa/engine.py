@@ -214,12 +214,7 @@ class Engine:
             return Work(index, text, previous_text, truncated, k, depth, documents=asked, previous_section=section)
 
         readings = [work(False), work(True)] if chosen == followup.EITHER else [work(chosen == followup.FOLLOW_UP)]
-        if threading.current_thread().name.startswith(ENGINE_THREADS):
-            replies = [self._compute(question, w, pipeline) for w in readings]
-        else:
-            # Computed on the engine's own threads whoever asks: a web server's worker threads come and
-            # go, and answers computed on them made the server's memory creep (soak test, Gradio calls).
-            replies = [self._pool.submit(self._compute, question, w, pipeline).result() for w in readings]
+        replies = [self._computed(question, w, pipeline) for w in readings]
         if chosen == followup.ALONE and pipeline is None:
             self._remember_section((str(index.path), text, documents_asked), _section_of(replies[0]))
         # Unclear: the reading the engine is surer of (alone on a tie); the reply names the other one.
@@ -238,8 +233,7 @@ class Engine:
                 if key in self._answered_sections:
                     return self._answered_sections[key]
         work = Work(index, previous, None, False, 1, max(1, self.settings.candidates), documents=documents)
-        (pipeline or self.pipeline).run(work)
-        section = _section_of(self._reply(previous, work))
+        section = _section_of(self._computed(previous, work, pipeline))
         if pipeline is None:
             self._remember_section(key, section)
         return section
@@ -262,6 +256,14 @@ class Engine:
         if not documents:
             raise QuestionError("documents is empty: leave it out to ask every document")
         return frozenset(documents)
+
+    def _computed(self, question: str, work: Work, pipeline: Pipeline | None) -> Reply:
+        """The reply of one reading, computed on the engine's own threads whoever asks: a web server's
+        worker threads come and go, and answers computed on them made the server's memory creep (soak
+        test, Gradio calls)."""
+        if threading.current_thread().name.startswith(ENGINE_THREADS):
+            return self._compute(question, work, pipeline)
+        return self._pool.submit(self._compute, question, work, pipeline).result()
 
     def _compute(self, question: str, work: Work, pipeline: Pipeline | None) -> Reply:
         with self._computing:
@@ -335,12 +337,11 @@ def _section_of(reply: Reply) -> tuple[str, int] | None:
     """The (document, section index) of the passage the reply's first extract is quoted from; None if declined."""
     if not reply.answered:
         return None
-    first = reply.answer[0]
-    quoted = (
-        p.chunk for p in reply.passages if p.chunk.doc == first.doc and p.chunk.start <= first.start < p.chunk.end
-    )
-    chunk = next(quoted, None)
-    return (first.doc, chunk.section_index) if chunk is not None else None
+    cited = reply.answer[0].passage  # its citation number: the passage it is quoted from
+    if cited > len(reply.passages):
+        return None
+    chunk = reply.passages[cited - 1].chunk
+    return chunk.doc, chunk.section_index
 
 
 def _cited(item: Any, index: LoadedIndex, doc: str, start: int) -> Any:
