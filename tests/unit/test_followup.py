@@ -16,7 +16,11 @@ PREVIOUS = "Qui mène la réunion des conseillers à la sécurité nationale ?"
         "Quand a eu lieu la rencontre ?",
         "Where is the meeting held?",
         "Quelle est la capitale de l'Australie ?",
-        "Qui la dirige ?",  # "la" doubles as an article: not taken for a reference
+        "Y a-t-il un accord ?",  # impersonal "il"
+        "Faut-il un visa ?",
+        "Quelle heure est-il ?",
+        "What time is it?",
+        "Is it true that Russia attended?",
         "Budget ?",
     ],
 )
@@ -38,6 +42,14 @@ def test_a_question_that_stands_alone_is_asked_alone_however_short(question: str
         "Quel est son rôle ?",
         "Que pensent-ils ?",
         "Quand a-t-elle commencé ?",
+        # A pronoun before its verb with no noun before it to stand for, however many words follow.
+        "Quand a-t-il rencontré Vance à Londres ?",
+        "Pourquoi hisse-t-elle le drapeau britannique ?",
+        "Est-elle terminée ?",
+        "Qui la dirige ?",  # "la" before a verb alone is a pronoun
+        "Qui l'a fondée ?",
+        "Où les trouve-t-on ?",
+        "Pourquoi ne l'a-t-il pas signé ?",
         "Pourquoi ?",  # no word of its own
         "When?",
         "Et ?",
@@ -48,8 +60,15 @@ def test_a_question_leaning_on_the_previous_one_is_a_follow_up(question: str) ->
 
 
 def test_a_reference_among_words_of_its_own_is_read_both_ways() -> None:
-    assert reading("Quand a-t-il rencontré Vance à Londres ?", PREVIOUS) == EITHER
+    assert reading("Quel est son rôle dans les négociations avec Moscou ?", PREVIOUS) == EITHER
     assert reading("What did they say about Ukraine's air defence?", PREVIOUS) == EITHER
+
+
+def test_an_article_before_a_noun_and_a_verb_is_no_reference() -> None:
+    # "la", "les" stay articles where a noun follows them before the verb: the pronoun repeats that noun.
+    assert reading("Où la réunion des conseillers se tient-elle à Londres ?", PREVIOUS) == EITHER
+    assert reading("Qui les États-Unis soutiennent-ils dans la guerre ?", PREVIOUS) == EITHER
+    assert reading("Que la France propose pour la paix ?", PREVIOUS) == ALONE
 
 
 def test_without_a_previous_question_every_question_stands_alone() -> None:
