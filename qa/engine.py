@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from qa.answer.confidence import Calibration
 from qa.answer.extraction import AnswerFirst, ExtractAnswer, ScoreUnits, SelectUnits, kind_not_given
 from qa.core.model import Reply
-from qa.core.pipeline import Pipeline, Work
+from qa.core.pipeline import AnswerPlace, Pipeline, Work
 from qa.encode.embedding import EncodeQuestion, Encoder, encoder_for
 from qa.index import indexing
 from qa.index.indexing import LoadedIndex
@@ -47,10 +47,10 @@ AUTO_READING, ALONE_READING, WITH_PREVIOUS = "auto", "alone", "with_previous"
 READINGS_ASKED = (AUTO_READING, ALONE_READING, WITH_PREVIOUS)
 ENGINE_THREADS = "briefing-qa-engine"  # the name prefix of the threads that compute answers
 RETRY_FAILED_BUILD_S = 300
-# Questions asked alone whose answer's section is kept for the follow-ups after them (a few hundred bytes each).
-ANSWERED_SECTIONS_KEPT = 1024
+# Questions asked alone whose answer's place is kept for the follow-ups after them (a few hundred bytes each).
+ANSWERED_PLACES_KEPT = 1024
 # (index build, question, documents asked)
-SectionKey = tuple[str, str, frozenset[str] | None]
+PlaceKey = tuple[str, str, frozenset[str] | None]
 
 
 def default_pipeline(settings: Settings, encoder: Encoder, models: Models, calibration: Calibration) -> Pipeline:
@@ -66,7 +66,7 @@ def default_pipeline(settings: Settings, encoder: Encoder, models: Models, calib
     if models.reranker is not None:
         stages.append(LearnedRerank(models.reranker, settings.rerank_depth))
     # Non-learned re-orderings of the re-ranked passages (briefing-qa fit applies them after its re-ranker too).
-    stages.append(StayNearPreviousAnswer(settings.previous_section_factor))
+    stages.append(StayNearPreviousAnswer(settings.previous_section_factor, settings.previous_chunk_factor))
     stages.append(ScoreUnits(settings.unit_scoring))
     if models.unit_selector is not None:
         stages.append(SelectUnits(models.unit_selector))
@@ -103,8 +103,8 @@ class Engine:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix=ENGINE_THREADS)
         # Where recent questions asked alone were answered from: a follow-up's question before is
         # mostly one of them (the page asks it just before), and need not be answered again.
-        self._answered_sections: OrderedDict[SectionKey, tuple[str, int] | None] = OrderedDict()
-        self._answered_sections_lock = threading.Lock()
+        self._answered_places: OrderedDict[PlaceKey, AnswerPlace | None] = OrderedDict()
+        self._answered_places_lock = threading.Lock()
         learned = learned_stages_of(settings.model)
         self.calibration = Calibration.load(learned / CALIBRATION_NAME)
         self.models = Models.load(learned)
@@ -208,42 +208,42 @@ class Engine:
             depth = max(k, self.settings.candidates)
             if not with_previous:
                 return Work(index, text, None, truncated, k, depth, documents=documents_asked)
-            section = self._previous_section(index, previous_text, documents_asked, pipeline)
+            place = self._previous_place(index, previous_text, documents_asked, pipeline)
             # Among several documents, a follow-up is asked of the one the question before was answered from.
-            asked = frozenset({section[0]}) if section and len(index.documents) > 1 else documents_asked
-            return Work(index, text, previous_text, truncated, k, depth, documents=asked, previous_section=section)
+            asked = frozenset({place.doc}) if place and len(index.documents) > 1 else documents_asked
+            return Work(index, text, previous_text, truncated, k, depth, documents=asked, previous_answer=place)
 
         readings = [work(False), work(True)] if chosen == followup.EITHER else [work(chosen == followup.FOLLOW_UP)]
         replies = [self._computed(question, w, pipeline) for w in readings]
         if chosen == followup.ALONE and pipeline is None:
-            self._remember_section((str(index.path), text, documents_asked), _section_of(replies[0]))
+            self._remember_place((str(index.path), text, documents_asked), _place_of(replies[0]))
         # Unclear: the reading the engine is surer of (alone on a tie); the reply names the other one.
         reply = max(replies, key=lambda r: r.confidence)
         if not previous_text:
             return reply
         return replace(reply, other_reading=WITH_PREVIOUS if not reply.interpreted_as else ALONE_READING)
 
-    def _previous_section(
+    def _previous_place(
         self, index: LoadedIndex, previous: str, documents: frozenset[str] | None, pipeline: Pipeline | None
-    ) -> tuple[str, int] | None:
-        """The (document, section index) the previous question, asked alone, is answered from; None if declined."""
+    ) -> AnswerPlace | None:
+        """Where the previous question, asked alone, is answered from; None if declined."""
         key = (str(index.path), previous, documents)
         if pipeline is None:
-            with self._answered_sections_lock:
-                if key in self._answered_sections:
-                    return self._answered_sections[key]
+            with self._answered_places_lock:
+                if key in self._answered_places:
+                    return self._answered_places[key]
         work = Work(index, previous, None, False, 1, max(1, self.settings.candidates), documents=documents)
-        section = _section_of(self._computed(previous, work, pipeline))
+        place = _place_of(self._computed(previous, work, pipeline))
         if pipeline is None:
-            self._remember_section(key, section)
-        return section
+            self._remember_place(key, place)
+        return place
 
-    def _remember_section(self, key: SectionKey, section: tuple[str, int] | None) -> None:
-        with self._answered_sections_lock:
-            self._answered_sections[key] = section
-            self._answered_sections.move_to_end(key)
-            if len(self._answered_sections) > ANSWERED_SECTIONS_KEPT:
-                self._answered_sections.popitem(last=False)
+    def _remember_place(self, key: PlaceKey, place: AnswerPlace | None) -> None:
+        with self._answered_places_lock:
+            self._answered_places[key] = place
+            self._answered_places.move_to_end(key)
+            if len(self._answered_places) > ANSWERED_PLACES_KEPT:
+                self._answered_places.popitem(last=False)
 
     def _documents(self, documents: list[str] | None) -> frozenset[str] | None:
         if documents is None:
@@ -333,15 +333,15 @@ def _reading(text: str, previous: str, asked: str) -> str:
     return followup.FOLLOW_UP if asked == WITH_PREVIOUS else followup.ALONE
 
 
-def _section_of(reply: Reply) -> tuple[str, int] | None:
-    """The (document, section index) of the passage the reply's first extract is quoted from; None if declined."""
+def _place_of(reply: Reply) -> AnswerPlace | None:
+    """Where the passage the reply's first extract is quoted from lies; None if declined."""
     if not reply.answered:
         return None
     cited = reply.answer[0].passage  # its citation number: the passage it is quoted from
     if cited > len(reply.passages):
         return None
     chunk = reply.passages[cited - 1].chunk
-    return chunk.doc, chunk.section_index
+    return AnswerPlace(chunk.doc, chunk.section_index, chunk.id)
 
 
 def _cited(item: Any, index: LoadedIndex, doc: str, start: int) -> Any:

@@ -154,8 +154,10 @@ class Settings:
     name_matching: NameMatching = field(default_factory=NameMatching)
     rerank_depth: int = 30
     # A follow-up's candidates outside the section the question before was answered from are scaled
-    # by this (qa.retrieve.retrieval.StayNearPreviousAnswer); 1: not at all.
+    # by the first, and those outside the passage it was quoted from by the second too
+    # (qa.retrieve.retrieval.StayNearPreviousAnswer); 1: not at all.
     previous_section_factor: float = 0.7
+    previous_chunk_factor: float = 0.9
     # A question asking for one of these kinds of answer (qa.query.answer_types) is declined when no
     # extract holds one: the kinds whose shape is found in nearly every answer (PIAF dev's gold
     # answers: numbers 0.988, dates 0.908; places 0.404, persons 0.649).

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,6 +51,14 @@ class HasParts(Protocol):
     def without(self, name: str) -> Stage: ...
 
 
+class AnswerPlace(NamedTuple):
+    """Where an answer was quoted from: its document, its section's index there, its chunk's id."""
+
+    doc: str
+    section: int
+    chunk: int
+
+
 @dataclass
 class Work:
     """One question on its way through the stages; each field is written by one stage."""
@@ -63,8 +71,8 @@ class Work:
     depth: int  # candidates kept after fusion
     all_threads: bool = False  # alone: the encoder may use every core
     documents: frozenset[str] | None = None  # asked of these documents only (None: all of them)
-    # A follow-up: the (document, section index) the question before was answered from, if it was.
-    previous_section: tuple[str, int] | None = None
+    # A follow-up: where the question before was answered from, if it was.
+    previous_answer: AnswerPlace | None = None
     # AnalyzeQuestion: the question asked now, then (a follow-up) the question read with the one before.
     variants: list[Query] = field(default_factory=list)
     vectors: np.ndarray | None = None  # EncodeQuestion: one row per variant

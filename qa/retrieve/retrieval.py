@@ -238,19 +238,25 @@ class DemoteMissingNames:
 
 @dataclass(frozen=True)
 class StayNearPreviousAnswer:
-    """A follow-up is answered next to the answer before it ("Et sur le plan économique ?" after
-    "Qu'a-t-on décidé pour l'OTAN ?" reads on down the same list): the candidates outside the
-    previous answer's section have their score scaled by ``factor``, and are re-sorted."""
+    """A follow-up is answered next to the answer before it ("Et celui de la Maison Blanche ?" after
+    "Quel est le rôle de Downing Street ?" reads on down the same table): the candidates outside the
+    previous answer's section have their score scaled by ``factor``, those outside the passage it was
+    quoted from by ``chunk_factor`` too, and are re-sorted."""
 
     factor: float
+    chunk_factor: float = 1.0
     name: str = "previous_section"
     timing: str = "fuse"
 
     def run(self, work: Work) -> None:
-        if work.previous_section is None or self.factor == 1.0:
+        near = work.previous_answer
+        if near is None or self.factor == self.chunk_factor == 1.0:
             return
-        near = work.previous_section
-        factors = [1.0 if (p.chunk.doc, p.chunk.section_index) == near else self.factor for p in work.passages]
+        factors = [
+            (1.0 if p.chunk.id == near.chunk else self.chunk_factor)
+            * (1.0 if (p.chunk.doc, p.chunk.section_index) == (near.doc, near.section) else self.factor)
+            for p in work.passages
+        ]
         work.passages = _rescaled(work.passages, factors)
 
 

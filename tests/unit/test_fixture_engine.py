@@ -128,6 +128,21 @@ def test_a_follow_up_leans_towards_the_section_of_the_answer_before(
     assert engine.ask("Et le calendrier ?").passages[0].chunk.section == "Calendrier"
 
 
+@pytest.mark.parametrize(("factor", "near"), [(1.0, False), (0.0, True)])
+def test_a_follow_up_leans_towards_the_passage_of_the_answer_before(
+    fixture_settings: Settings, factor: float, near: bool
+) -> None:
+    engine = Engine(replace(fixture_settings, previous_chunk_factor=factor), encoder=HashingEncoder())
+    previous = "Qui coordonne les opérations du déménagement ?"
+    answered_from = engine.ask(previous).answer[0].text
+    assert answered_from.startswith("La direction technique")
+    reply = engine.ask("Et le transport ?", previous=previous)
+    # The transport's own passage, in the same section, comes first either way; the passage of the
+    # answer before comes next only when the other passages are scaled down.
+    assert reply.interpreted_as and reply.passages[0].chunk.text.startswith("Les échantillons congelés")
+    assert reply.passages[1].chunk.text.startswith("La direction technique") == near
+
+
 def test_a_follow_up_without_a_word_of_its_own_is_answered_from_the_words_before(
     fixture_engine: Engine, fixture_texts: dict[str, str]
 ) -> None:
@@ -164,7 +179,7 @@ def test_a_follow_up_reuses_where_the_question_before_was_answered(fixture_setti
     previous, question = "Qui coordonne les opérations du déménagement ?", "Et le calendrier ?"
     not_remembered = engine.ask(question, previous=previous)
     assert runs == [previous, question]  # the question before answered again, then the follow-up
-    engine._answered_sections.clear()
+    engine._answered_places.clear()
     runs.clear()
     engine.ask(previous)
     remembered = engine.ask(question, previous=previous)
