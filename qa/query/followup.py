@@ -14,7 +14,7 @@ with nothing to refer to in itself:
 
 A question that can stand alone is asked alone, however short ("Où se tient la réunion ?"), and so
 is an impersonal "il" or "it" ("Y a-t-il un accord ?", "What time is it?"). A pronoun or possessive
-among several words of its own ("What did they say about Ukraine's air defence?") is unclear: the
+among several words of its own ("What is their position on Ukraine's air defence?") is unclear: the
 engine answers it both ways and keeps the reading it is surer of. The word lists are data:
 ``qa/lexicons/{fr,en}/follow-up.tsv``, with the interrogatives of ``fr/interrogatives.tsv``.
 
@@ -26,7 +26,7 @@ engine answers it both ways and keeps the reading it is surer of. The word lists
 'follow_up'
 >>> reading("Quand a-t-il rencontré Vance à Londres ?", "Qui est David Lammy ?")
 'follow_up'
->>> reading("What did they say about Ukraine's air defence?", "Who met in Kent?")
+>>> reading("What is their position on Ukraine's air defence?", "Who met in Kent?")
 'either'
 """
 
@@ -49,37 +49,56 @@ _CLITIC_TOKEN = re.compile(r"\w+'|[\w-]+")
 
 @dataclass(frozen=True)
 class _Lexicon:
-    connectives: frozenset[tuple[str, ...]]  # as _tokens
-    references: frozenset[str]
-    objects: frozenset[str]  # le, la, les, l': pronouns only before the verb
-    clitics: frozenset[str]  # the unstressed words that may stand between the interrogative and the verb
+    connectives: frozenset[tuple[str, ...]]  # French and English, as _tokens
+    references: frozenset[str]  # French and English
+    impersonal: tuple[tuple[str, ...], ...]  # French and English, as _clitic_tokens, longest first
+    # French word order: the interrogatives a verb may follow (as _clitic_tokens, longest first), the
+    # "quel" words that take a noun first, the prepositions that may open the question, the object
+    # pronouns, the other clitics and the auxiliaries that may stand between them and the verb.
+    interrogatives: tuple[tuple[str, ...], ...]
+    which: frozenset[str]
+    subject_interrogatives: frozenset[tuple[str, ...]]  # "qui": may be the verb's subject
+    prepositions: frozenset[str]
+    objects: frozenset[str]
+    clitics: frozenset[str]
     auxiliaries: frozenset[str]
-    impersonal: tuple[tuple[str, ...], ...]  # as _clitic_tokens, longest first
-    interrogatives: tuple[tuple[str, ...], ...]  # those a verb may follow, as _clitic_tokens, longest first
+    # English word order: an interrogative, an auxiliary, then the subject ("Why did he leave?").
+    english_interrogatives: frozenset[str]
+    english_auxiliaries: frozenset[str]
+    english_subjects: frozenset[str]
 
 
 @cache
 def _lexicon() -> _Lexicon:
     """The follow-up word lists, French and English, by role."""
-    by_role: dict[str, set[str]] = defaultdict(set)
+    rows: dict[tuple[str, str], set[str]] = defaultdict(set)
     for language in ("fr", "en"):
         for phrase, role in lexicon_files.rows(f"{language}/follow-up.tsv"):
-            by_role[role].add(phrase)
-    # "Quel", "quelle"... take a noun before the verb ("Quelles consoles a-t-il lancées ?"): the
-    # pronoun may stand for that noun, so they do not count as an interrogative a verb follows.
-    interrogatives = {phrase for phrase, kind in lexicon_files.rows("fr/interrogatives.tsv") if kind != "which"}
+            rows[language, role].add(phrase)
+
+    def both(role: str) -> set[str]:
+        return rows["fr", role] | rows["en", role]
 
     def longest_first(phrases: set[str]) -> tuple[tuple[str, ...], ...]:
         return tuple(sorted((tuple(_clitic_tokens(p)) for p in phrases), key=len, reverse=True))
 
+    kinds = list(lexicon_files.rows("fr/interrogatives.tsv"))
     return _Lexicon(
-        connectives=frozenset(tuple(_tokens(p)) for p in by_role["connective"]),
-        references=frozenset(by_role["reference"]),
-        objects=frozenset(by_role["object"]),
-        clitics=frozenset(by_role["clitic"]),
-        auxiliaries=frozenset(by_role["auxiliary"]),
-        impersonal=longest_first(by_role["impersonal"]),
-        interrogatives=longest_first(interrogatives),
+        connectives=frozenset(tuple(_tokens(p)) for p in both("connective")),
+        references=frozenset(both("reference")),
+        impersonal=longest_first(both("impersonal")),
+        interrogatives=longest_first({phrase for phrase, kind in kinds if kind != "which"}),
+        which=frozenset(phrase for phrase, kind in kinds if kind == "which"),
+        subject_interrogatives=frozenset(
+            tuple(_clitic_tokens(phrase)) for phrase, kind in kinds if kind == "who" and " " not in phrase
+        ),
+        prepositions=frozenset(rows["fr", "preposition"]),
+        objects=frozenset(rows["fr", "object"]),
+        clitics=frozenset(rows["fr", "clitic"]),
+        auxiliaries=frozenset(rows["fr", "auxiliary"]),
+        english_interrogatives=frozenset(rows["en", "interrogative"]),
+        english_auxiliaries=frozenset(rows["en", "auxiliary"]),
+        english_subjects=frozenset(rows["en", "subject"]),
     )
 
 
@@ -105,24 +124,58 @@ def _without_phrases(tokens: list[str], phrases: tuple[tuple[str, ...], ...]) ->
 
 
 def _pronoun_before_verb(tokens: list[str], lexicon: _Lexicon) -> bool:
-    """A subject pronoun inverted right after the interrogative ("Pourquoi hisse-t-elle ...", "Est-il
-    venu ?"), or an object pronoun before the verb ("Qui la dirige ?", "Qui l'a fondée ?"): no noun
-    of the question comes before the verb for it to stand for."""
-    start = next((len(p) for p in lexicon.interrogatives if tuple(tokens[: len(p)]) == p), 0)
+    """A French subject pronoun inverted right after the interrogative ("Pourquoi hisse-t-elle ...",
+    "Quelles courses a-t-il gagnées ?", "Est-il venu ?"), or an object pronoun before the verb ("Qui la
+    dirige ?", "Qui lui a reproché ... ?"): no noun of the question comes before the verb for it to
+    stand for."""
+    start = 0
+    while start < len(tokens) and tokens[start] in lexicon.prepositions:  # "Jusqu'à quand", "Sur quels États"
+        start += 1
     rest = tokens[start:]
+    if rest and rest[0] in lexicon.which:
+        if len(rest) > 1 and rest[1] in lexicon.auxiliaries:
+            return False  # "Quel est le budget ?": the verb came, uninverted; what follows is its subject
+        # "Quelles courses a-t-il gagnées ?": the noun after "quel" is the object, the pronoun the subject.
+        rest = rest[1:] if len(rest) > 1 and _inverted_subject(rest[1], lexicon) else rest[2:]
+        may_be_subject = True
+    else:
+        opening = next((p for p in lexicon.interrogatives if tuple(rest[: len(p)]) == p), ())
+        rest = rest[len(opening) :]
+        may_be_subject = opening in lexicon.subject_interrogatives
     verb = 0
     while verb < len(rest) and (rest[verb] in lexicon.clitics or rest[verb] in lexicon.objects):
         verb += 1
     if verb == len(rest):
         return False
-    if any(part in lexicon.references for part in rest[verb].split("-")[1:]):
+    if _inverted_subject(rest[verb], lexicon):
         return True
-    if not any(t in lexicon.objects for t in rest[:verb]):
+    before, after = rest[:verb], rest[verb:]
+    if not any(t in lexicon.objects for t in before):
         return False
-    # "la" stays an article when a noun and a verb follow it ("Où la réunion se tient-elle ?"); a verb
-    # alone, or an auxiliary and its participle, can only follow a pronoun.
-    after = rest[verb:]
-    return len(after) == 1 or (len(after) == 2 and after[0] in lexicon.auxiliaries)
+    # "le", "la", "les", "l'", "leur" stay determiners when a noun follows them ("Où la réunion se
+    # tient-elle ?", "Jusqu'à quand les sanctions ?"). A verb follows a pronoun: an auxiliary, a verb
+    # with its subject inverted ("les maintient-on"), or, after an interrogative that is the subject
+    # ("Qui la commande ?"), the last word. "lui" is a pronoun wherever it stands.
+    return (
+        "lui" in before
+        or after[0] in lexicon.auxiliaries
+        or _inverted_subject(after[0], lexicon, impersonal=True)
+        or (may_be_subject and len(after) == 1)
+    )
+
+
+def _inverted_subject(token: str, lexicon: _Lexicon, impersonal: bool = False) -> bool:
+    # "a-t-il", "est-elle": the inverted subject is a part of a hyphenated word ("on" too, with impersonal).
+    return any(part in lexicon.references or (impersonal and part == "on") for part in token.split("-")[1:])
+
+
+def _english_subject_pronoun(tokens: list[str], lexicon: _Lexicon) -> bool:
+    """An English question whose subject is a pronoun: after its interrogative, the first auxiliary is
+    followed by he, she, it or they ("Why did he leave Porsche in 1962?", "Does it matter?")."""
+    if not tokens or (tokens[0] not in lexicon.english_interrogatives and tokens[0] not in lexicon.english_auxiliaries):
+        return False
+    auxiliary = next((i for i, t in enumerate(tokens) if t in lexicon.english_auxiliaries), None)
+    return auxiliary is not None and auxiliary + 1 < len(tokens) and tokens[auxiliary + 1] in lexicon.english_subjects
 
 
 def _opens_with_connective(tokens: list[str], connectives: frozenset[tuple[str, ...]]) -> bool:
@@ -138,14 +191,16 @@ def reading(question: str, previous: str | None) -> str:
     """How to read the question after previous: ALONE, FOLLOW_UP (with previous) or EITHER (both, the surer kept)."""
     if not previous or not previous.strip():
         return ALONE
-    own = content_words(question)
+    lexicon = _lexicon()
+    # A pronoun is no word of the question's own ("What does he ask of his allies?": ask, allies).
+    own = [w for w in content_words(question) if w not in lexicon.references]
     if not own:  # "Pourquoi ?", "When?", "Et ?": no word of its own, it can only be about the one before
         return FOLLOW_UP
-    lexicon = _lexicon()
     if _opens_with_connective(_tokens(question), lexicon.connectives):
         return FOLLOW_UP
     tokens = _without_phrases(_clitic_tokens(question), lexicon.impersonal)
-    if _pronoun_before_verb(tokens, lexicon):
+    english = _without_phrases(_tokens(question), lexicon.impersonal)
+    if _pronoun_before_verb(tokens, lexicon) or _english_subject_pronoun(english, lexicon):
         return FOLLOW_UP
     if _has_reference(tokens, lexicon.references):
         return FOLLOW_UP if len(own) <= MAX_OWN_WORDS_WITH_REFERENCE else EITHER

@@ -21,6 +21,9 @@ PREVIOUS = "Qui mène la réunion des conseillers à la sécurité nationale ?"
         "Quelle heure est-il ?",
         "What time is it?",
         "Is it true that Russia attended?",
+        "Jusqu'à quand les sanctions ?",  # no verb: "les" is the article
+        "Pourquoi les sanctions ?",
+        "Quel est le budget ?",  # the verb before "le": its subject, no pronoun
         "Budget ?",
     ],
 )
@@ -46,10 +49,15 @@ def test_a_question_that_stands_alone_is_asked_alone_however_short(question: str
         "Quand a-t-il rencontré Vance à Londres ?",
         "Pourquoi hisse-t-elle le drapeau britannique ?",
         "Est-elle terminée ?",
-        "Qui la dirige ?",  # "la" before a verb alone is a pronoun
+        "Qui la dirige ?",  # "la" before a verb alone is a pronoun, after "qui", its subject
         "Qui l'a fondée ?",
         "Où les trouve-t-on ?",
         "Pourquoi ne l'a-t-il pas signé ?",
+        "Quelles courses a-t-il gagnées en 1968 ?",  # the noun after "quel" is the object, "il" the subject
+        "Qui lui a reproché certaines décisions ?",
+        "Jusqu'à quand les maintient-on ?",  # a preposition before the interrogative
+        "Why did he leave Porsche in 1962?",  # the subject after the auxiliary
+        "What does he ask of his allies?",  # the pronouns are no words of its own
         "Pourquoi ?",  # no word of its own
         "When?",
         "Et ?",
@@ -61,7 +69,7 @@ def test_a_question_leaning_on_the_previous_one_is_a_follow_up(question: str) ->
 
 def test_a_reference_among_words_of_its_own_is_read_both_ways() -> None:
     assert reading("Quel est son rôle dans les négociations avec Moscou ?", PREVIOUS) == EITHER
-    assert reading("What did they say about Ukraine's air defence?", PREVIOUS) == EITHER
+    assert reading("What is their position on Ukraine's air defence?", PREVIOUS) == EITHER
 
 
 def test_an_article_before_a_noun_and_a_verb_is_no_reference() -> None:
@@ -69,6 +77,8 @@ def test_an_article_before_a_noun_and_a_verb_is_no_reference() -> None:
     assert reading("Où la réunion des conseillers se tient-elle à Londres ?", PREVIOUS) == EITHER
     assert reading("Qui les États-Unis soutiennent-ils dans la guerre ?", PREVIOUS) == EITHER
     assert reading("Que la France propose pour la paix ?", PREVIOUS) == ALONE
+    assert reading("Quel pays la France a-t-elle choisi pour le sommet ?", PREVIOUS) == EITHER
+    assert reading("When does the meeting in Kent start?", PREVIOUS) == ALONE
 
 
 def test_without_a_previous_question_every_question_stands_alone() -> None:
