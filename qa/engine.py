@@ -210,8 +210,19 @@ class Engine:
                 return Work(index, text, None, truncated, k, depth, documents=documents_asked)
             place = self._previous_place(index, previous_text, documents_asked, pipeline)
             # Among several documents, a follow-up is asked of the one the question before was answered from.
-            asked = frozenset({place.doc}) if place and len(index.documents) > 1 else documents_asked
-            return Work(index, text, previous_text, truncated, k, depth, documents=asked, previous_answer=place)
+            narrowed = place is not None and len(index.documents) > 1
+            asked = frozenset({place.doc}) if place and narrowed else documents_asked
+            return Work(
+                index,
+                text,
+                previous_text,
+                truncated,
+                k,
+                depth,
+                documents=asked,
+                previous_answer=place,
+                in_previous_document=narrowed,
+            )
 
         readings = [work(False), work(True)] if chosen == followup.EITHER else [work(chosen == followup.FOLLOW_UP)]
         replies = [self._computed(question, w, pipeline) for w in readings]

@@ -73,6 +73,9 @@ class Work:
     documents: frozenset[str] | None = None  # asked of these documents only (None: all of them)
     # A follow-up: where the question before was answered from, if it was.
     previous_answer: AnswerPlace | None = None
+    # A follow-up asked of the one document, among several, the question before was answered from:
+    # that document's subject is what its pronouns stand for.
+    in_previous_document: bool = False
     # AnalyzeQuestion: the question asked now, then (a follow-up) the question read with the one before.
     variants: list[Query] = field(default_factory=list)
     vectors: np.ndarray | None = None  # EncodeQuestion: one row per variant

@@ -21,7 +21,7 @@ from qa.core import lexicon_files
 from qa.core.pipeline import Work
 from qa.core.text import ENGLISH_SHARE, char_ngrams, content_words, english_share, fold, stem, word_tokens
 from qa.index.lexical_index import LexicalIndex
-from qa.query import aliases, answer_types, glossary, synonyms
+from qa.query import aliases, answer_types, followup, glossary, synonyms
 from qa.query.answer_types import AnswerType
 from qa.query.coverage import Term, TermWeights
 
@@ -278,9 +278,14 @@ class AnalyzeQuestion:
         if work.previous:
             joined = analyze_clean(f"{work.previous} {work.text}", False, lexical, self.applied)
             asked = work.variants[0]
-            if not content_words(work.text):
-                # "Pourquoi ?", "Par qui ?": nothing of its own to match, the question before's words
-                # pick the passage and the extract; the kind of answer is the one asked now.
+            names_its_topic = work.in_previous_document or followup.opens_with_connective(work.text)
+            if not content_words(work.text) or not names_its_topic:
+                # "Pourquoi ?", "Par qui ?": nothing of its own to match; "Où se trouve-t-elle ?": its
+                # pronoun stands for words of the question before. Their words pick the passage and
+                # the extract; the kind of answer is the one asked now. Not so for a follow-up that
+                # names what it asks instead ("Et la Russie ?"), nor within the document the question
+                # before was answered from, whose subject the pronoun already stands for ("Où a-t-il
+                # étudié ?" in an article on Satoru Iwata).
                 work.variants[0] = replace(joined, text=asked.text, kind=asked.kind, answer_type=asked.answer_type)
             work.variants.append(joined)
 

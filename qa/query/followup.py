@@ -182,6 +182,11 @@ def _opens_with_connective(tokens: list[str], connectives: frozenset[tuple[str, 
     return any(tuple(tokens[: len(phrase)]) == phrase for phrase in connectives)
 
 
+def opens_with_connective(question: str) -> bool:
+    """ "Et la Russie ?", "What about the E3?": the question names what replaces a part of the one before."""
+    return _opens_with_connective(_tokens(question), _lexicon().connectives)
+
+
 def _has_reference(tokens: list[str], references: frozenset[str]) -> bool:
     # "a-t-il", "est-elle": the inverted subject is a part of a hyphenated word; "celui-ci" is a whole one.
     return any(token in references or any(part in references for part in token.split("-")) for token in tokens)

@@ -64,3 +64,25 @@ def test_a_follow_up_without_a_word_of_its_own_takes_the_words_before_and_keeps_
     asked, joined = work.variants
     assert asked.text == "Par qui ?" and asked.words == joined.words and "budget" in asked.words
     assert (asked.kind, joined.kind) == ("who", "when")
+
+
+@pytest.mark.parametrize(
+    ("question", "in_previous_document", "judged_with_words_before"),
+    [
+        ("Qui la dirige ?", False, True),  # "la" stands for words of the question before
+        ("Qui la dirige ?", True, False),  # within the document answered from, its subject is the topic
+        ("Et le calendrier ?", False, False),  # names what it asks instead
+    ],
+)
+def test_a_pronoun_follow_up_is_judged_with_the_words_it_stands_for(
+    fixture_engine: Engine, question: str, in_previous_document: bool, judged_with_words_before: bool
+) -> None:
+    previous = "Qui coordonne les opérations du déménagement ?"
+    work = Work(
+        fixture_engine.index, question, previous, False, k=3, depth=10, in_previous_document=in_previous_document
+    )
+    Pipeline(fixture_engine.pipeline.stages[:1]).run(work)
+    asked, joined = work.variants
+    assert asked.text == question and joined.text == f"{previous} {question}"
+    assert ("coordon" in " ".join(asked.words)) == judged_with_words_before
+    assert (asked.words == joined.words) == judged_with_words_before
