@@ -211,7 +211,7 @@ class Engine:
             place = self._previous_place(index, previous_text, documents_asked, pipeline)
             # Among several documents, a follow-up is asked of the one the question before was answered from.
             narrowed = place is not None and len(index.documents) > 1
-            asked = frozenset({place.doc}) if place and narrowed else documents_asked
+            asked = frozenset({place.doc}) if place is not None and narrowed else documents_asked
             return Work(
                 index,
                 text,

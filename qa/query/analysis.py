@@ -278,8 +278,8 @@ class AnalyzeQuestion:
         if work.previous:
             joined = analyze_clean(f"{work.previous} {work.text}", False, lexical, self.applied)
             asked = work.variants[0]
-            names_its_topic = work.in_previous_document or followup.opens_with_connective(work.text)
-            if not content_words(work.text) or not names_its_topic:
+            own_words_suffice = work.in_previous_document or followup.opens_with_connective(work.text)
+            if not content_words(work.text) or not own_words_suffice:
                 # "Pourquoi ?", "Par qui ?": nothing of its own to match; "Où se trouve-t-elle ?": its
                 # pronoun stands for words of the question before. Their words pick the passage and
                 # the extract; the kind of answer is the one asked now. Not so for a follow-up that
