@@ -26,7 +26,13 @@ from qa.query.analysis import ALIASES, ANSWER_TYPES, ENGLISH, SPELLING, SYNONYMS
 from qa.retrieve.retrieval import Rank
 from qa.settings import Settings
 from qa_eval import metrics
-from qa_eval.conversations import ask_conversation, is_conversation_file, load_conversations, score_conversations
+from qa_eval.conversations import (
+    ask_conversation,
+    asked_in_sequence,
+    is_conversation_file,
+    load_conversations,
+    score_conversations,
+)
 from qa_eval.conversations import markdown as conversations_markdown
 from qa_eval.questions import BenchQuestion, load_questions
 
@@ -128,6 +134,8 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     report = {
         **results["full"],
         "by_type": metrics.score_by_type(questions, full_replies, full_latencies),
+        # The follow-up rule on questions that stand alone: none should be glued to the one before.
+        "in_sequence": asked_in_sequence(engine, questions, full_replies),
         "systems": results,
         "questions_file": str(args.questions),
         "model": settings.model,
@@ -191,6 +199,13 @@ def markdown_report(report: dict[str, Any]) -> str:
             f"| {qtype} | {m['n']} | {_fmt(m['hit@1'])} | {_fmt(m['hit@3'])} | {_fmt(m['mrr@10'])} "
             f"| {_fmt(m['extract_accuracy'])} | {_fmt(m['oos_abstention'])} | {_fmt(m['false_abstention'])} |"
         )
+    sequence = report.get("in_sequence")
+    if sequence and sequence["asked"] > 0:
+        lines += [
+            "",
+            f"Asked one after another in one conversation, {_fmt(sequence['as_alone'])} of {sequence['asked']} "
+            f"questions reply as when asked alone ({sequence['read_with_previous']} read with the question before).",
+        ]
     return "\n".join(lines)
 
 

@@ -86,6 +86,23 @@ def ask_conversation(engine: Engine, turns: list[Turn]) -> list[dict[str, Any]]:
     return replies
 
 
+def asked_in_sequence(engine: Engine, questions: list[BenchQuestion], alone: list[dict[str, Any]]) -> dict[str, Any]:
+    """A question file's questions, each written to stand alone, asked one after another as one
+    conversation (each with the question before it): the share whose reply equals their reply asked
+    alone (``alone``, k=10), and how many were read with the question before."""
+    same, read_with_previous = 0, 0
+    for before, question, reply_alone in zip(questions, questions[1:], alone[1:], strict=False):
+        reply = to_json(engine.ask(question.question, k=10, previous=before.question))
+        read_with_previous += bool(reply.get("interpreted_as"))
+        same += _compared(reply) == _compared(reply_alone)
+    asked = len(questions) - 1
+    return {
+        "asked": asked,
+        "as_alone": round(same / asked, 3) if asked > 0 else None,
+        "read_with_previous": read_with_previous,
+    }
+
+
 def score_conversations(conversations: list[list[Turn]], replies: list[list[dict[str, Any]]]) -> dict[str, Any]:
     turns = [t for conversation in conversations for t in conversation]
     flat = [r for conversation in replies for r in conversation]

@@ -51,6 +51,7 @@ _CLITIC_TOKEN = re.compile(r"\w+'|[\w-]+")
 class _Lexicon:
     connectives: frozenset[tuple[str, ...]]  # French and English, as _tokens
     references: frozenset[str]  # French and English
+    possessives: frozenset[str]  # French and English: the references that are determiners
     impersonal: tuple[tuple[str, ...], ...]  # French and English, as _clitic_tokens, longest first
     # French word order: the interrogatives a verb may follow (as _clitic_tokens, longest first), the
     # "quel" words that take a noun first, the prepositions that may open the question, the object
@@ -86,8 +87,10 @@ def _lexicon() -> _Lexicon:
     return _Lexicon(
         connectives=frozenset(tuple(_tokens(p)) for p in both("connective")),
         references=frozenset(both("reference")),
+        possessives=frozenset(both("possessive")),
         impersonal=longest_first(both("impersonal")),
-        interrogatives=longest_first({phrase for phrase, kind in kinds if kind != "which"}),
+        # "Qu'a-t-elle découvert ?": "que" elided.
+        interrogatives=longest_first({phrase for phrase, kind in kinds if kind != "which"} | {"qu'"}),
         which=frozenset(phrase for phrase, kind in kinds if kind == "which"),
         subject_interrogatives=frozenset(
             tuple(_clitic_tokens(phrase)) for phrase, kind in kinds if kind == "who" and " " not in phrase
@@ -123,25 +126,35 @@ def _without_phrases(tokens: list[str], phrases: tuple[tuple[str, ...], ...]) ->
     return kept
 
 
-def _pronoun_before_verb(tokens: list[str], lexicon: _Lexicon) -> bool:
-    """A French subject pronoun inverted right after the interrogative ("Pourquoi hisse-t-elle ...",
-    "Quelles courses a-t-il gagnées ?", "Est-il venu ?"), or an object pronoun before the verb ("Qui la
-    dirige ?", "Qui lui a reproché ... ?"): no noun of the question comes before the verb for it to
-    stand for."""
+def _after_interrogative(tokens: list[str], lexicon: _Lexicon) -> tuple[list[str], bool] | None:
+    """The words after the question's interrogative phrase ("Jusqu'à quand", "Quelles courses",
+    "Combien de buts"), and whether that phrase may be the verb's subject ("Qui"); None for "Quel est
+    ...", whose verb comes before what follows."""
     start = 0
     while start < len(tokens) and tokens[start] in lexicon.prepositions:  # "Jusqu'à quand", "Sur quels États"
         start += 1
     rest = tokens[start:]
     if rest and rest[0] in lexicon.which:
         if len(rest) > 1 and rest[1] in lexicon.auxiliaries:
-            return False  # "Quel est le budget ?": the verb came, uninverted; what follows is its subject
+            return None  # "Quel est le budget ?": the verb came, uninverted; what follows is its subject
         # "Quelles courses a-t-il gagnées ?": the noun after "quel" is the object, the pronoun the subject.
-        rest = rest[1:] if len(rest) > 1 and _inverted_subject(rest[1], lexicon) else rest[2:]
-        may_be_subject = True
-    else:
-        opening = next((p for p in lexicon.interrogatives if tuple(rest[: len(p)]) == p), ())
-        rest = rest[len(opening) :]
-        may_be_subject = opening in lexicon.subject_interrogatives
+        return (rest[1:] if len(rest) > 1 and _inverted_subject(rest[1], lexicon) else rest[2:]), True
+    opening = next((p for p in lexicon.interrogatives if tuple(rest[: len(p)]) == p), ())
+    rest = rest[len(opening) :]
+    if opening and rest[:1] in (["de"], ["d'"]):  # "Combien de buts a-t-il marqués ?": as "quel" + noun
+        return rest[2:], True
+    return rest, opening in lexicon.subject_interrogatives
+
+
+def _pronoun_before_verb(tokens: list[str], lexicon: _Lexicon) -> bool:
+    """A French subject pronoun inverted right after the interrogative ("Pourquoi hisse-t-elle ...",
+    "Quelles courses a-t-il gagnées ?", "Est-il venu ?"), or an object pronoun before the verb ("Qui la
+    dirige ?", "Qui lui a reproché ... ?"): no noun of the question comes before the verb for it to
+    stand for."""
+    after_interrogative = _after_interrogative(tokens, lexicon)
+    if after_interrogative is None:
+        return False
+    rest, may_be_subject = after_interrogative
     verb = 0
     while verb < len(rest) and (rest[verb] in lexicon.clitics or rest[verb] in lexicon.objects):
         verb += 1
@@ -162,6 +175,33 @@ def _pronoun_before_verb(tokens: list[str], lexicon: _Lexicon) -> bool:
         or _inverted_subject(after[0], lexicon, impersonal=True)
         or (may_be_subject and len(after) == 1)
     )
+
+
+def _without_repeated_subject(tokens: list[str], lexicon: _Lexicon) -> list[str]:
+    """The words with the pronoun of a complex inversion left out: in "Quand la DSM a-t-elle été créée ?"
+    or "La Chine est-elle évoquée ?", "elle" repeats the subject the question names before the verb."""
+    after_interrogative = _after_interrogative(tokens, lexicon)
+    if after_interrogative is None:
+        return tokens
+    rest = after_interrogative[0]
+    verb = next((i for i, t in enumerate(rest) if _inverted_subject(t, lexicon)), None)
+    if verb is None or all(t in lexicon.clitics or t in lexicon.objects for t in rest[:verb]):
+        return tokens
+    if rest[0] in lexicon.prepositions:  # "À quelle distance de la Terre se trouve-t-elle ?": no subject
+        return tokens
+    # Its possessives are the named subject's too ("Où Iwata a-t-il fait ses études ?").
+    repeated = len(tokens) - len(rest) + verb
+    kept = [*tokens[:repeated], rest[verb].split("-")[0], *tokens[repeated + 1 :]]
+    return [t for t in kept if t not in lexicon.possessives]
+
+
+def _english_named_subject(tokens: list[str], lexicon: _Lexicon) -> bool:
+    """An English question whose subject after the first auxiliary is a name or a noun, not a pronoun
+    ("When did Leavitt publish her results?"): its possessives are that subject's."""
+    if not tokens or (tokens[0] not in lexicon.english_interrogatives and tokens[0] not in lexicon.english_auxiliaries):
+        return False
+    auxiliary = next((i for i, t in enumerate(tokens) if t in lexicon.english_auxiliaries), None)
+    return auxiliary is not None and auxiliary + 1 < len(tokens) and tokens[auxiliary + 1] not in lexicon.references
 
 
 def _inverted_subject(token: str, lexicon: _Lexicon, impersonal: bool = False) -> bool:
@@ -207,7 +247,10 @@ def reading(question: str, previous: str | None) -> str:
     english = _without_phrases(_tokens(question), lexicon.impersonal)
     if _pronoun_before_verb(tokens, lexicon) or _english_subject_pronoun(english, lexicon):
         return FOLLOW_UP
-    if _has_reference(tokens, lexicon.references):
+    named = _without_repeated_subject(tokens, lexicon)
+    if _english_named_subject(english, lexicon):
+        named = [t for t in named if t not in lexicon.possessives]
+    if _has_reference(named, lexicon.references):
         return FOLLOW_UP if len(own) <= MAX_OWN_WORDS_WITH_REFERENCE else EITHER
     return ALONE
 

@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from qa.answer.reply import to_json
 from qa.engine import Engine
-from qa_eval.conversations import ask_conversation, is_conversation_file, load_conversations, score_conversations
-from qa_eval.questions import QuestionFileError
+from qa_eval.conversations import (
+    ask_conversation,
+    asked_in_sequence,
+    is_conversation_file,
+    load_conversations,
+    score_conversations,
+)
+from qa_eval.questions import QuestionFileError, load_questions
 
 CONVERSATION = {
     "id": "demenagement",
@@ -51,3 +58,21 @@ def test_a_bad_conversation_file_names_the_line_and_turn(tmp_path: Path, fixture
     path.write_text(json.dumps({"id": "c", "turns": []}) + "\n", "utf-8")
     with pytest.raises(QuestionFileError, match="'turns' must be a non-empty list"):
         load_conversations(path, fixture_engine.index.documents)
+
+
+def test_questions_asked_one_after_another_reply_as_alone_unless_they_lean_on_the_one_before(
+    tmp_path: Path, fixture_engine: Engine
+) -> None:
+    path = tmp_path / "questions.jsonl"
+    lines = [
+        {"id": "1", "question": "Qui coordonne les opérations du déménagement ?", "evidence": ["Claire Fontaine"]},
+        {"id": "2", "question": "Quel est le budget du service informatique ?", "evidence": ["1,2 million d'euros"]},
+        {"id": "3", "question": "Qui le vote ?", "evidence": ["Le conseil d'administration vote le budget"]},
+    ]
+    path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), "utf-8")
+    questions = load_questions(path, fixture_engine.index.documents)
+    alone = [to_json(fixture_engine.ask(q.question, k=10)) for q in questions]
+    sequence = asked_in_sequence(fixture_engine, questions, alone)
+    # "Qui le vote ?" leans on the budget question by its pronoun: read with it, its reply differs.
+    assert sequence["asked"] == 2 and sequence["read_with_previous"] == 1
+    assert sequence["as_alone"] == 0.5

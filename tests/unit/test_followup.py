@@ -23,6 +23,8 @@ PREVIOUS = "Qui mène la réunion des conseillers à la sécurité nationale ?"
         "Is it true that Russia attended?",
         "Jusqu'à quand les sanctions ?",  # no verb: "les" is the article
         "Pourquoi les sanctions ?",
+        "Que manquait-il aux soldats d'Alaungpaya ?",  # impersonal "il"
+        "How long will it take to clear the cluster bombs?",
         "Quel est le budget ?",  # the verb before "le": its subject, no pronoun
         "Budget ?",
     ],
@@ -72,13 +74,23 @@ def test_a_reference_among_words_of_its_own_is_read_both_ways() -> None:
     assert reading("What is their position on Ukraine's air defence?", PREVIOUS) == EITHER
 
 
-def test_an_article_before_a_noun_and_a_verb_is_no_reference() -> None:
-    # "la", "les" stay articles where a noun follows them before the verb: the pronoun repeats that noun.
-    assert reading("Où la réunion des conseillers se tient-elle à Londres ?", PREVIOUS) == EITHER
-    assert reading("Qui les États-Unis soutiennent-ils dans la guerre ?", PREVIOUS) == EITHER
+def test_a_pronoun_repeating_the_subject_the_question_names_is_no_reference() -> None:
+    # "la", "les" stay articles where a noun follows them before the verb, and the inverted pronoun
+    # repeats that noun (complex inversion): the question stands alone.
+    assert reading("Où la réunion des conseillers se tient-elle à Londres ?", PREVIOUS) == ALONE
+    assert reading("Qui les États-Unis soutiennent-ils dans la guerre ?", PREVIOUS) == ALONE
+    assert reading("Quel pays la France a-t-elle choisi pour le sommet ?", PREVIOUS) == ALONE
+    assert reading("Quand la DSM a-t-elle été créée ?", PREVIOUS) == ALONE
+    assert reading("La Chine est-elle évoquée ?", PREVIOUS) == ALONE
     assert reading("Que la France propose pour la paix ?", PREVIOUS) == ALONE
-    assert reading("Quel pays la France a-t-elle choisi pour le sommet ?", PREVIOUS) == EITHER
     assert reading("When does the meeting in Kent start?", PREVIOUS) == ALONE
+    # Possessives are the named subject's: "ses" is Iwata's, "her" Leavitt's.
+    assert reading("Où Iwata a-t-il fait ses études ?", PREVIOUS) == ALONE
+    assert reading("When did Leavitt publish her results?", PREVIOUS) == ALONE
+    # The pronoun after "combien de" + noun is the subject, as after "quel" + noun.
+    assert reading("Pour combien d'années sont-ils élus ?", PREVIOUS) == FOLLOW_UP
+    # "y" stands for a place named before.
+    assert reading("L'Ukraine y sera-t-elle ?", PREVIOUS) == FOLLOW_UP
 
 
 def test_without_a_previous_question_every_question_stands_alone() -> None:
