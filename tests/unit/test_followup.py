@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa.query.followup import ALONE, EITHER, FOLLOW_UP, reading
 
@@ -96,3 +98,59 @@ def test_a_pronoun_repeating_the_subject_the_question_names_is_no_reference() ->
 def test_without_a_previous_question_every_question_stands_alone() -> None:
     for previous in (None, "", "   "):
         assert reading("Et la Russie ?", previous) == ALONE
+
+
+CLOSED_CLASS_WORDS = (
+    "qui",
+    "la",
+    "le",
+    "les",
+    "l'",
+    "lui",
+    "leur",
+    "y",
+    "en",
+    "quel",
+    "quelle",
+    "combien",
+    "de",
+    "d'",
+    "à",
+    "jusqu'",
+    "quand",
+    "est-il",
+    "a-t-elle",
+    "-t-",
+    "-",
+    "'",
+    "?",
+    "what",
+    "did",
+    "he",
+    "it",
+    "is",
+    "qu'",
+    "quoi",
+    "sur",
+    "ne",
+    "n'",
+    "se",
+    "sont-ils",
+    "guerre",
+    "France",
+    "Iwata",
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.sampled_from(CLOSED_CLASS_WORDS), max_size=8).map(" ".join),
+        st.lists(st.sampled_from(CLOSED_CLASS_WORDS), max_size=8).map("".join),
+        st.text(max_size=40),
+    )
+)
+def test_any_question_gets_one_of_the_three_readings(question: str) -> None:
+    # The rule looks at neighbouring words by position: no arrangement of them may break it.
+    assert reading(question, PREVIOUS) in (ALONE, FOLLOW_UP, EITHER)
+    assert reading(question, None) == ALONE
