@@ -230,9 +230,11 @@ class Engine:
             self._remember_place((str(index.path), text, documents_asked), _place_of(replies[0]))
         # Unclear: the reading the engine is surer of (alone on a tie); the reply names the other one.
         reply = max(replies, key=lambda r: r.confidence)
+        leans_on = followup.leaned_on(text, previous_text, bool(reply.interpreted_as))
         if not previous_text:
-            return reply
-        return replace(reply, other_reading=WITH_PREVIOUS if not reply.interpreted_as else ALONE_READING)
+            return replace(reply, leans_on=leans_on)
+        other = WITH_PREVIOUS if not reply.interpreted_as else ALONE_READING
+        return replace(reply, other_reading=other, leans_on=leans_on)
 
     def _previous_place(
         self, index: LoadedIndex, previous: str, documents: frozenset[str] | None, pipeline: Pipeline | None

@@ -10,7 +10,7 @@ A conversation file is JSONL, one conversation a line::
 Each turn is in the evidence format of question files (``evidence``: verbatim substrings of the
 corpus, empty when it does not answer); ``follow_up`` (default false) says that the turn leans on
 the one before and must be read with it. The turns are asked in order, each with the question the
-conversation leans on (as the page does: qa.query.followup.leaned_on). Reported: what a question
+conversation leans on (as the page does: the reply's ``leans_on``). Reported: what a question
 file reports, over every turn; the share of standalone turns whose reply equals their reply asked
 alone; and the share of follow-ups resolved (read with the question before and answered from the
 evidence: its first passage holds it, or, when the corpus does not answer, it is declined).
@@ -25,7 +25,6 @@ from typing import Any
 
 from qa.answer.reply import to_json
 from qa.engine import Engine
-from qa.query.followup import leaned_on
 from qa_eval import metrics
 from qa_eval.questions import BenchQuestion, QuestionFileError, json_lines, load_question_items
 
@@ -82,7 +81,7 @@ def ask_conversation(engine: Engine, turns: list[Turn]) -> list[dict[str, Any]]:
         if not turn.follow_up:
             reply["_alone"] = to_json(engine.ask(text, k=10))
         replies.append(reply)
-        previous = leaned_on(text, previous, bool(reply.get("interpreted_as")))
+        previous = reply.get("leans_on", text)
     return replies
 
 

@@ -24,7 +24,7 @@ class AskRequest(BaseModel):
         default=None, description=f"Number of passages to return (1..{MAX_K}); default 5."
     )
     previous: StrictStr | None = Field(
-        default=None, description="The previous question of the conversation, for follow-ups such as 'Et la Russie ?'"
+        default=None, description="For follow-ups such as 'Et la Russie ?': the `leans_on` of the reply before"
     )
     documents: list[StrictStr] | None = Field(
         default=None, description="Ask these documents only: their ids, as GET /api/documents lists them."

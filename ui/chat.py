@@ -18,7 +18,6 @@ from qa.answer.reply import to_json
 from qa.core.model import Kind
 from qa.engine import Engine, QuestionError
 from qa.query.analysis import MAX_QUESTION_CHARS, clean
-from qa.query.followup import leaned_on
 from ui.feedback import FeedbackLog, vote_record
 from ui.i18n import LANGUAGES, t
 from ui.render import briefing_html, escape_markdown, reply_markdown, source_label
@@ -186,7 +185,7 @@ class Handlers:
         voted_on = {"question": question, "answered": reply["answered"], "answer": reply["answer"]}
         replies = {**conversation.get("replies", {}), str(len(history) - 1): voted_on}
         conversation = {
-            "previous": leaned_on(question, previous, bool(reply.get("interpreted_as"))),
+            "previous": reply.get("leans_on", question),
             "passages": passages,
             "document": conversation.get("document"),
             "last": last,

@@ -93,6 +93,10 @@ class ReplyJSON(TypedDict):
     """The other way to read a question asked after another (send it as ``reading`` to get it)."""
     not_given: NotRequired[str]
     """Declined because the question asks for this kind of answer ("number", "time") and no extract holds one."""
+    leans_on: NotRequired[str]
+    """Send it as ``previous`` with the next question of the conversation: this question, or, for a
+    follow-up, the question it was read with ("Et la Chine ?" after "Et la Russie ?" leans on the
+    question both follow)."""
 
 
 def extract_to_json(extract: Extract) -> ExtractJSON:
@@ -149,4 +153,6 @@ def to_json(reply: Reply) -> ReplyJSON:
         data["other_reading"] = reply.other_reading  # type: ignore[typeddict-item]
     if reply.not_given:
         data["not_given"] = reply.not_given
+    if reply.leans_on:
+        data["leans_on"] = reply.leans_on
     return data

@@ -152,3 +152,6 @@ class Reply:
     other_reading: str = ""
     # Declined because the question asks for this kind of answer ("number", "time") and no extract holds one.
     not_given: str = ""
+    # The question the next one of the conversation leans on (qa.query.followup.leaned_on): a client
+    # sends it back as ``previous`` with the next question.
+    leans_on: str = ""

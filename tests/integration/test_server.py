@@ -71,6 +71,23 @@ def test_follow_up_through_the_api(server: str) -> None:
     assert "la Russie sera présente" in reply["answer"][0]["text"]
 
 
+def test_a_conversation_through_the_api_sends_back_what_each_reply_leans_on(server: str) -> None:
+    """A client keeps no rule of its own: each reply's ``leans_on`` is the next question's ``previous``."""
+    previous, readings = None, []
+    for question in (
+        "Qui mène la réunion des conseillers à la sécurité nationale ?",
+        "Et la Russie ?",
+        "Et l'Allemagne ?",  # leans on the first question, as "Et la Russie ?" did
+        "Où se tient la réunion ?",  # stands alone
+    ):
+        reply = httpx.post(f"{server}/api/ask", json={"question": question, "previous": previous}).json()
+        readings.append(reply.get("interpreted_as", ""))
+        previous = reply["leans_on"]
+    first = "Qui mène la réunion des conseillers à la sécurité nationale ?"
+    assert readings == ["", f"{first} Et la Russie ?", f"{first} Et l'Allemagne ?", ""]
+    assert previous == "Où se tient la réunion ?"
+
+
 @pytest.mark.parametrize(
     ("body", "status", "fragment"),
     [
