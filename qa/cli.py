@@ -67,13 +67,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     engine = _engine(args)
     if args.question == "-":
-        status = 0
+        status, previous = 0, args.previous
         for line_number, line in enumerate(sys.stdin, start=1):
             question = line.rstrip("\n")
             if not question.strip():
                 continue
             try:
-                reply = to_json(engine.ask(question, k=args.k))
+                reply = to_json(engine.ask(question, k=args.k, previous=previous))
+                if args.conversation:
+                    previous = reply.get("leans_on", question)
             except QuestionError as exc:
                 reply = {"question": question, "error": str(exc), "line": line_number}
                 status = EXIT_ERROR
@@ -82,7 +84,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             else:
                 print_reply(reply, sys.stdout)
         return status
-    reply = to_json(engine.ask(args.question, k=args.k))
+    reply = to_json(engine.ask(args.question, k=args.k, previous=args.previous))
     if args.json:
         print(json.dumps(reply, ensure_ascii=False, indent=2))
     else:
@@ -158,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("-k", type=int, default=None, help="number of passages to cite (1..20)")
     p.add_argument("--json", action="store_true", help="print the reply as JSON")
+    p.add_argument("--previous", help="the question before, for a follow-up (a reply's leans_on)")
+    p.add_argument(
+        "--conversation", action="store_true", help="with '-': the lines are one conversation, each read after the last"
+    )
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("serve", parents=[common], help="run the web UI and the HTTP API")

@@ -41,6 +41,21 @@ def test_ask_json_from_stdin_one_reply_per_line(settings: Settings, engine) -> N
             assert source[item["start"] : item["end"]] == item["text"]
 
 
+def test_ask_a_conversation_from_stdin(settings: Settings, engine) -> None:
+    first = "Qui mène la réunion des conseillers à la sécurité nationale ?"
+    questions = f"{first}\nEt la Russie ?\nOù se tient la réunion ?\n"
+    index = ["--index-dir", str(settings.index_dir)]
+    result = run("ask", "--json", "--conversation", "-", *index, stdin=questions)
+    assert result.returncode == 0, result.stderr
+    readings = [json.loads(line).get("interpreted_as", "") for line in result.stdout.splitlines()]
+    assert readings == ["", f"{first} Et la Russie ?", ""]
+    # Without --conversation each line stands alone; --previous reads one question after another.
+    alone = run("ask", "--json", "-", *index, stdin=questions)
+    assert all("interpreted_as" not in json.loads(line) for line in alone.stdout.splitlines())
+    follow_up = run("ask", "--json", "Et la Russie ?", "--previous", first, *index)
+    assert json.loads(follow_up.stdout)["interpreted_as"] == f"{first} Et la Russie ?"
+
+
 def test_errors_are_one_clean_line(settings: Settings, tmp_path: Path, engine) -> None:
     cases = [
         (["ask", "   ", "--index-dir", str(settings.index_dir)], "the question is empty"),
