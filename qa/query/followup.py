@@ -4,17 +4,19 @@ A question leans on the one before when it opens with a connective ("Et ...", "A
 "Qu'en est-il de ..."), has no word of its own ("Pourquoi ?", "When?"), or stands on a reference
 with nothing to refer to in itself:
 
-- a French pronoun that is the subject or the object of its verb, with no noun before the verb
-  for it to stand for: the inverted subject right after the interrogative ("Pourquoi hisse-t-elle
-  le drapeau ?", "Quand a-t-il rencontré Vance à Londres ?"), an object pronoun before the verb
-  ("Qui la dirige ?", "Qui l'a fondée ?"); in "La guerre est-elle finie ?" or "Où la réunion se
-  tient-elle ?" the pronoun repeats the noun its question names;
-- any other pronoun or possessive ("Quel est son rôle ?", "Who leads it?") with at most two words
-  of its own.
+- a pronoun that is the subject or the object of its verb with no noun before the verb for it to
+  stand for: in French the subject inverted right after the interrogative ("Pourquoi hisse-t-elle
+  le drapeau ?", "Quelles courses a-t-il gagnées ?"), an object pronoun before the verb ("Qui la
+  dirige ?", "Qui lui a reproché ... ?"); in English the subject after the first auxiliary ("Why
+  did he leave Porsche?");
+- any other pronoun or possessive ("Quel est son rôle ?", "Who leads it?", "L'Ukraine y sera-t-elle
+  ?") with at most two words of its own.
 
-A question that can stand alone is asked alone, however short ("Où se tient la réunion ?"), and so
-is an impersonal "il" or "it" ("Y a-t-il un accord ?", "What time is it?"). A pronoun or possessive
-among several words of its own ("What is their position on Ukraine's air defence?") is unclear: the
+A question that can stand alone is asked alone, however short ("Où se tient la réunion ?"). No
+reference are an impersonal "il" or "it" ("Y a-t-il un accord ?", "What time is it?") and a pronoun
+or possessive that repeats the subject its question names ("La Chine est-elle évoquée ?", "Où Iwata
+a-t-il fait ses études ?", "When did Leavitt publish her results?"). A pronoun or possessive among
+several words of its own ("What is their position on Ukraine's air defence?") is unclear: the
 engine answers it both ways and keeps the reading it is surer of. The word lists are data:
 ``qa/lexicons/{fr,en}/follow-up.tsv``, with the interrogatives of ``fr/interrogatives.tsv``.
 
@@ -195,27 +197,18 @@ def _without_repeated_subject(tokens: list[str], lexicon: _Lexicon) -> list[str]
     return [t for t in kept if t not in lexicon.possessives]
 
 
-def _english_named_subject(tokens: list[str], lexicon: _Lexicon) -> bool:
-    """An English question whose subject after the first auxiliary is a name or a noun, not a pronoun
-    ("When did Leavitt publish her results?"): its possessives are that subject's."""
-    if not tokens or (tokens[0] not in lexicon.english_interrogatives and tokens[0] not in lexicon.english_auxiliaries):
-        return False
-    auxiliary = next((i for i, t in enumerate(tokens) if t in lexicon.english_auxiliaries), None)
-    return auxiliary is not None and auxiliary + 1 < len(tokens) and tokens[auxiliary + 1] not in lexicon.references
-
-
 def _inverted_subject(token: str, lexicon: _Lexicon, impersonal: bool = False) -> bool:
     # "a-t-il", "est-elle": the inverted subject is a part of a hyphenated word ("on" too, with impersonal).
     return any(part in lexicon.references or (impersonal and part == "on") for part in token.split("-")[1:])
 
 
-def _english_subject_pronoun(tokens: list[str], lexicon: _Lexicon) -> bool:
-    """An English question whose subject is a pronoun: after its interrogative, the first auxiliary is
-    followed by he, she, it or they ("Why did he leave Porsche in 1962?", "Does it matter?")."""
+def _english_subject(tokens: list[str], lexicon: _Lexicon) -> str | None:
+    """The subject of an English question: the word after its first auxiliary ("Why did he leave?":
+    "he"; "When did Leavitt publish her results?": "leavitt"); None if it opens otherwise."""
     if not tokens or (tokens[0] not in lexicon.english_interrogatives and tokens[0] not in lexicon.english_auxiliaries):
-        return False
+        return None
     auxiliary = next((i for i, t in enumerate(tokens) if t in lexicon.english_auxiliaries), None)
-    return auxiliary is not None and auxiliary + 1 < len(tokens) and tokens[auxiliary + 1] in lexicon.english_subjects
+    return tokens[auxiliary + 1] if auxiliary is not None and auxiliary + 1 < len(tokens) else None
 
 
 def _opens_with_connective(tokens: list[str], connectives: frozenset[tuple[str, ...]]) -> bool:
@@ -244,12 +237,12 @@ def reading(question: str, previous: str | None) -> str:
     if _opens_with_connective(_tokens(question), lexicon.connectives):
         return FOLLOW_UP
     tokens = _without_phrases(_clitic_tokens(question), lexicon.impersonal)
-    english = _without_phrases(_tokens(question), lexicon.impersonal)
-    if _pronoun_before_verb(tokens, lexicon) or _english_subject_pronoun(english, lexicon):
+    english_subject = _english_subject(_without_phrases(_tokens(question), lexicon.impersonal), lexicon)
+    if _pronoun_before_verb(tokens, lexicon) or english_subject in lexicon.english_subjects:
         return FOLLOW_UP
     named = _without_repeated_subject(tokens, lexicon)
-    if _english_named_subject(english, lexicon):
-        named = [t for t in named if t not in lexicon.possessives]
+    if english_subject is not None and english_subject not in lexicon.references:
+        named = [t for t in named if t not in lexicon.possessives]  # "her results" are Leavitt's
     if _has_reference(named, lexicon.references):
         return FOLLOW_UP if len(own) <= MAX_OWN_WORDS_WITH_REFERENCE else EITHER
     return ALONE
