@@ -148,12 +148,11 @@ def _after_interrogative(tokens: list[str], lexicon: _Lexicon) -> tuple[list[str
     return rest, opening in lexicon.subject_interrogatives
 
 
-def _pronoun_before_verb(tokens: list[str], lexicon: _Lexicon) -> bool:
+def _pronoun_before_verb(after_interrogative: tuple[list[str], bool] | None, lexicon: _Lexicon) -> bool:
     """A French subject pronoun inverted right after the interrogative ("Pourquoi hisse-t-elle ...",
     "Quelles courses a-t-il gagnées ?", "Est-il venu ?"), or an object pronoun before the verb ("Qui la
     dirige ?", "Qui lui a reproché ... ?"): no noun of the question comes before the verb for it to
-    stand for."""
-    after_interrogative = _after_interrogative(tokens, lexicon)
+    stand for. ``after_interrogative``: the question's _after_interrogative."""
     if after_interrogative is None:
         return False
     rest, may_be_subject = after_interrogative
@@ -179,10 +178,11 @@ def _pronoun_before_verb(tokens: list[str], lexicon: _Lexicon) -> bool:
     )
 
 
-def _without_repeated_subject(tokens: list[str], lexicon: _Lexicon) -> list[str]:
+def _without_repeated_subject(
+    tokens: list[str], after_interrogative: tuple[list[str], bool] | None, lexicon: _Lexicon
+) -> list[str]:
     """The words with the pronoun of a complex inversion left out: in "Quand la DSM a-t-elle été créée ?"
     or "La Chine est-elle évoquée ?", "elle" repeats the subject the question names before the verb."""
-    after_interrogative = _after_interrogative(tokens, lexicon)
     if after_interrogative is None:
         return tokens
     rest = after_interrogative[0]
@@ -234,13 +234,15 @@ def reading(question: str, previous: str | None) -> str:
     own = [w for w in content_words(question) if w not in lexicon.references]
     if not own:  # "Pourquoi ?", "When?", "Et ?": no word of its own, it can only be about the one before
         return FOLLOW_UP
-    if _opens_with_connective(_tokens(question), lexicon.connectives):
+    words = _tokens(question)
+    if _opens_with_connective(words, lexicon.connectives):
         return FOLLOW_UP
     tokens = _without_phrases(_clitic_tokens(question), lexicon.impersonal)
-    english_subject = _english_subject(_without_phrases(_tokens(question), lexicon.impersonal), lexicon)
-    if _pronoun_before_verb(tokens, lexicon) or english_subject in lexicon.english_subjects:
+    after_interrogative = _after_interrogative(tokens, lexicon)
+    english_subject = _english_subject(_without_phrases(words, lexicon.impersonal), lexicon)
+    if _pronoun_before_verb(after_interrogative, lexicon) or english_subject in lexicon.english_subjects:
         return FOLLOW_UP
-    named = _without_repeated_subject(tokens, lexicon)
+    named = _without_repeated_subject(tokens, after_interrogative, lexicon)
     if english_subject is not None and english_subject not in lexicon.references:
         named = [t for t in named if t not in lexicon.possessives]  # "her results" are Leavitt's
     if _has_reference(named, lexicon.references):
